@@ -1,0 +1,134 @@
+"""One typed settings object for every Headwater command.
+
+Built once at the entry point (``Settings()``) and passed down; nothing reads
+the environment at import time. Every field can be set with an environment
+variable: ``HEADWATER_KAFKA__BOOTSTRAP_SERVERS=broker:9092``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    return Path(os.environ.get(var) or Path.home() / fallback) / "headwater"
+
+
+class KafkaSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    version: str = "4.4.0"
+    port: int = 9092
+    controller_port: int = 9093
+    heap_opts: str = "-Xms256m -Xmx512m"
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    session_timeout_ms: int = 10_000
+    partitions: int = 3
+
+
+class WeaviateSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    http_port: int = 8080
+    grpc_port: int = 50051
+    secure: bool = False
+    api_key: SecretStr | None = None
+    version: str = "1.39.3"
+    collection: str = "HeadwaterChunk"
+    batch_timeout_s: float = 30.0
+
+
+class MqttSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: SecretStr | None = None
+
+
+class StackSettings(BaseModel):
+    """Where the native stack keeps its data and what it caches."""
+
+    model_config = ConfigDict(frozen=True)
+
+    data_dir: Path = Field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share"))
+    cache_dir: Path = Field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache"))
+    ready_timeout_s: float = 90.0
+    weaviate_gossip_port: int = 7946
+    weaviate_data_port: int = 7947
+    weaviate_raft_port: int = 8300
+    weaviate_raft_rpc_port: int = 8301
+
+
+class TopicSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sensor: str = "headwater.sensor.v1"
+    app: str = "headwater.app.v1"
+    document: str = "headwater.document.v1"
+    dead_letter: str = "headwater.deadletter.v1"
+
+    def inputs(self) -> list[str]:
+        return [self.sensor, self.app, self.document]
+
+
+class ChunkSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    max_tokens: int = 200
+    overlap_tokens: int = 32
+    max_event_bytes: int = 1_000_000
+
+
+class EmbedSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    model: str | None = None  # name or path; None = bundled all-MiniLM-L6-v2
+    device: str = "cpu"
+    batch_size: int = 32
+    batch_timeout_ms: int = 200
+    torch_threads: int | None = None
+
+
+class SearchSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    alpha: float = 0.5
+    k: int = 5
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+
+class WorkerSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    app_id: str = "headwater-worker"
+    web_port: int = 6066
+    max_retry_backoff_s: float = 30.0
+    upsert_batch_max: int = 256
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HEADWATER_", env_nested_delimiter="__", frozen=True, extra="ignore"
+    )
+
+    kafka: KafkaSettings = KafkaSettings()
+    weaviate: WeaviateSettings = WeaviateSettings()
+    mqtt: MqttSettings = MqttSettings()
+    stack: StackSettings = StackSettings()
+    topics: TopicSettings = TopicSettings()
+    chunk: ChunkSettings = ChunkSettings()
+    embed: EmbedSettings = EmbedSettings()
+    search: SearchSettings = SearchSettings()
+    worker: WorkerSettings = WorkerSettings()

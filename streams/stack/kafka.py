@@ -1,0 +1,123 @@
+"""Apache Kafka as a local process: one KRaft node (broker + controller).
+
+The broker's runtime class path is resolved once from Maven Central into the
+cache; storage is formatted on first start.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import uuid
+from importlib.resources import files
+from pathlib import Path
+
+from streams.settings import Settings
+from streams.stack.process import ServiceProcess, StackError, port_open, run_with_progress
+
+LOG4J2 = """<?xml version="1.0" encoding="UTF-8"?>
+<Configuration status="WARN">
+  <Appenders><Console name="out" target="SYSTEM_OUT">
+    <PatternLayout pattern="[%d] %p %m (%c)%n"/></Console></Appenders>
+  <Loggers>
+    <Logger name="kafka" level="INFO"/><Logger name="org.apache.kafka" level="INFO"/>
+    <Logger name="kafka.request.logger" level="WARN"/>
+    <Root level="WARN"><AppenderRef ref="out"/></Root>
+  </Loggers>
+</Configuration>
+"""
+
+
+class Kafka:
+    name = "kafka"
+
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.proc = ServiceProcess(self.name, settings.stack.data_dir)
+        self.version = settings.kafka.version
+        self.libs = settings.stack.cache_dir / "kafka" / self.version / "libs"
+        self.home = settings.stack.data_dir / "kafka"
+        self.ports = [settings.kafka.port, settings.kafka.controller_port]
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.s.kafka.port}"
+
+    def install(self) -> None:
+        if (self.libs / f"kafka_2.13-{self.version}.jar").exists():
+            return
+        if shutil.which("java") is None:
+            raise StackError("java not found: install a JDK 17+ (Debian: apt-get install openjdk-17-jre-headless)")
+        if shutil.which("mvn") is None:
+            raise StackError("mvn not found: install Apache Maven (Debian: apt-get install maven)")
+        pom = Path(str(files("streams.stack").joinpath("kafka-pom.xml")))
+        tmp = self.libs.with_name("libs.partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        run_with_progress(
+            ["mvn", "-B", "-f", str(pom), f"-Dmaven.repo.local={self.s.stack.cache_dir / 'm2'}",
+             f"-Dkafka.version={self.version}",
+             "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
+             "-DincludeScope=runtime", f"-DoutputDirectory={tmp}"],
+            self.proc.log_file.with_name("kafka-install.log"),
+            f"kafka {self.version}: resolving jars from Maven Central",
+        )
+        tmp.rename(self.libs)
+
+    def _java(self, main: str, *args: str) -> list[str]:
+        return ["java", "-Xms256m", "-Xmx512m", f"-Dlog4j2.configurationFile={self.home / 'log4j2.xml'}",
+                "-cp", f"{self.libs}/*", main, *args]
+
+    def _write_config(self) -> Path:
+        k = self.s.kafka
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "log4j2.xml").write_text(LOG4J2)
+        props = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{k.controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{k.port},CONTROLLER://127.0.0.1:{k.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{k.port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.home / "data"),
+            "num.partitions": str(k.partitions),
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "10",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            "auto.create.topics.enable": "true",
+            "message.max.bytes": "4194304",
+        }
+        path = self.home / "server.properties"
+        path.write_text("".join(f"{key}={value}\n" for key, value in props.items()))
+        return path
+
+    def start(self) -> None:
+        config = self._write_config()
+        if not (self.home / "data" / "meta.properties").exists():
+            cluster_id = uuid.uuid4().bytes
+            cid = base64.urlsafe_b64encode(cluster_id).decode().rstrip("=")
+            run_with_progress(self._java("kafka.tools.StorageTool", "format", "-t", cid, "-c", str(config)),
+                              self.proc.log_file, "kafka: formatting storage")
+        heap = self.s.kafka.heap_opts.split()
+        argv = self._java("kafka.Kafka", str(config))
+        argv[1:3] = heap
+        self.proc.start(argv, cwd=self.home)
+
+    def ready(self) -> bool:
+        if not port_open("127.0.0.1", self.s.kafka.port):
+            return False
+        from confluent_kafka.admin import AdminClient
+
+        try:
+            md = AdminClient({"bootstrap.servers": self.address}).list_topics(timeout=2)
+        except Exception:  # noqa: BLE001 - any failure means "not ready yet"
+            return False
+        return md.controller_id is not None and md.controller_id >= 0 and bool(md.brokers)
+
+    def wipe(self) -> None:
+        shutil.rmtree(self.home, ignore_errors=True)

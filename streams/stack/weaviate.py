@@ -1,0 +1,113 @@
+"""Weaviate as a local process, built once from its Go module.
+
+Started with persistence, no vectorizer module (Headwater brings its own vectors),
+anonymous access unless an API key is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import urllib.request
+
+from streams.settings import Settings
+from streams.stack.process import ServiceProcess, StackError, run_with_progress
+
+
+class Weaviate:
+    name = "weaviate"
+
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.proc = ServiceProcess(self.name, settings.stack.data_dir)
+        self.version = settings.weaviate.version
+        self.cache = settings.stack.cache_dir
+        self.binary = self.cache / "weaviate" / f"v{self.version}" / "weaviate-server"
+        self.home = settings.stack.data_dir / "weaviate"
+        st = settings.stack
+        self.ports = [settings.weaviate.http_port, settings.weaviate.grpc_port, st.weaviate_gossip_port,
+                      st.weaviate_data_port, st.weaviate_raft_port, st.weaviate_raft_rpc_port]
+
+    @property
+    def address(self) -> str:
+        return f"http://127.0.0.1:{self.s.weaviate.http_port} grpc :{self.s.weaviate.grpc_port}"
+
+    def install(self) -> None:
+        if self.binary.exists():
+            return
+        if shutil.which("go") is None:
+            raise StackError("go not found: install Go 1.26+ (https://go.dev/dl) to build Weaviate, "
+                             "or point HEADWATER_WEAVIATE__HOST at a running Weaviate")
+        env = {
+            "GOBIN": str(self.binary.parent),
+            "GOMODCACHE": str(self.cache / "go" / "mod"),
+            "GOCACHE": str(self.cache / "go" / "build"),
+            "GOFLAGS": "-buildvcs=false",
+            "CGO_ENABLED": os.environ.get("CGO_ENABLED", "1"),
+        }
+        run_with_progress(
+            ["go", "install", "-v", f"github.com/weaviate/weaviate/cmd/weaviate-server@v{self.version}"],
+            self.proc.log_file.with_name("weaviate-build.log"),
+            f"weaviate v{self.version}: building from its Go module (first time only, several minutes)",
+            env=env,
+        )
+
+    def _env(self) -> dict[str, str]:
+        st, w = self.s.stack, self.s.weaviate
+        env = {
+            "PERSISTENCE_DATA_PATH": str(self.home / "data"),
+            "DEFAULT_VECTORIZER_MODULE": "none",
+            "ENABLE_MODULES": "",
+            "QUERY_DEFAULTS_LIMIT": "20",
+            "GRPC_PORT": str(w.grpc_port),
+            "CLUSTER_HOSTNAME": "node1",
+            "CLUSTER_IN_LOCALHOST": "true",
+            "CLUSTER_GOSSIP_BIND_PORT": str(st.weaviate_gossip_port),
+            "CLUSTER_DATA_BIND_PORT": str(st.weaviate_data_port),
+            "RAFT_PORT": str(st.weaviate_raft_port),
+            "RAFT_INTERNAL_RPC_PORT": str(st.weaviate_raft_rpc_port),
+            "RAFT_JOIN": f"node1:{st.weaviate_raft_port}",
+            "RAFT_BOOTSTRAP_EXPECT": "1",
+            "DISABLE_TELEMETRY": "true",
+            "LIMIT_RESOURCES": "true",
+            "GOMAXPROCS": "2",
+            "PROMETHEUS_MONITORING_ENABLED": "false",
+        }
+        if w.api_key is not None:
+            env |= {
+                "AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED": "false",
+                "AUTHENTICATION_APIKEY_ENABLED": "true",
+                "AUTHENTICATION_APIKEY_ALLOWED_KEYS": w.api_key.get_secret_value(),
+                "AUTHENTICATION_APIKEY_USERS": "headwater",
+            }
+        else:
+            env["AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED"] = "true"
+        return env
+
+    def start(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        argv = [str(self.binary), "--host", "127.0.0.1", "--port", str(self.s.weaviate.http_port),
+                "--scheme", "http", "--read-timeout=600s", "--write-timeout=600s"]
+        self.proc.start(argv, env=self._env(), cwd=self.home)
+
+    def _get(self, path: str) -> bytes | None:
+        url = f"http://127.0.0.1:{self.s.weaviate.http_port}{path}"
+        req = urllib.request.Request(url)  # noqa: S310 - loopback URL built from settings
+        if self.s.weaviate.api_key is not None:
+            req.add_header("Authorization", f"Bearer {self.s.weaviate.api_key.get_secret_value()}")
+        try:
+            with urllib.request.urlopen(req, timeout=2) as resp:  # noqa: S310
+                return resp.read() if resp.status == 200 else None
+        except OSError:
+            return None
+
+    def ready(self) -> bool:
+        return self._get("/v1/.well-known/ready") is not None
+
+    def running_version(self) -> str | None:
+        body = self._get("/v1/meta")
+        return json.loads(body).get("version") if body else None
+
+    def wipe(self) -> None:
+        shutil.rmtree(self.home, ignore_errors=True)
