@@ -86,3 +86,76 @@ def _print_status(rows: list[Any]) -> None:
     click.echo(f"{'service':10} {'state':9} {'version':9} {'pid':>7}  {'address':38} data")
     for r in rows:
         click.echo(f"{r.name:10} {r.state:9} {r.version:9} {r.pid or '-':>7}  {r.address:38} {r.data_dir}")
+
+
+@main.command()
+@click.option("-l", "--loglevel", default="info", type=click.Choice(["crit", "error", "warn", "info", "debug"]))
+def worker(loglevel: str) -> None:
+    """Run the stream worker (validate, render, chunk, enrich, embed, upsert) until Ctrl-C."""
+    from streams.agents.worker import create_app
+
+    app = create_app(Settings())
+    sys.argv = ["headwater", "worker", "-l", loglevel]
+    app.main()
+
+
+@main.command()
+@click.argument("text")
+@click.option("-k", default=5, show_default=True)
+@click.option("--tenant", default="default", show_default=True)
+@click.option("--kind", type=click.Choice(["sensor", "app", "document"]))
+@click.option("--source")
+@click.option("--entity")
+@click.option("--alpha", type=float, help="0 = BM25 only, 1 = vector only (default: setting).")
+@click.option("--json", "as_json", is_flag=True)
+def query(text: str, k: int, tenant: str, kind: str | None, source: str | None, entity: str | None,
+          alpha: float | None, as_json: bool) -> None:
+    """Hybrid search with citations."""
+    from streams.embedder import Embedder
+    from streams.search import SearchRequest, search
+    from streams.weaviate_client import connect
+
+    s = Settings()
+    req = SearchRequest(query=text, tenant=tenant, k=k, alpha=alpha, kind=kind, source=source, entity_id=entity)
+    client = connect(s.weaviate)
+    try:
+        hits = search(client, Embedder(s.embed), s.weaviate.collection, req, s.search.alpha)
+    finally:
+        client.close()
+    if as_json:
+        click.echo("[" + ",".join(h.model_dump_json() for h in hits) + "]")
+        return
+    for i, h in enumerate(hits, 1):
+        c = h.citation
+        where = c.uri or c.doc_id or c.event_id
+        click.echo(f"{i}. [{h.score:.3f}] {h.text[:200]}")
+        click.echo(f"   cite: {h.kind} {where} chars {c.char_start}-{c.char_end} "
+                   f"event_time {c.event_time} ({c.kafka_topic}/{c.kafka_partition}@{c.kafka_offset})")
+
+
+@main.command()
+@click.option("--host", default=None)
+@click.option("--port", default=None, type=int)
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the search API (POST /v1/search, docs at /docs)."""
+    import uvicorn
+
+    from streams.api import create_api
+
+    s = Settings()
+    uvicorn.run(create_api(s), host=host or s.search.api_host, port=port or s.search.api_port)
+
+
+@main.group()
+def schemas() -> None:
+    """Event schemas."""
+
+
+@schemas.command("export")
+@click.option("--out", default="schemas/jsonschema", show_default=True, type=click.Path())
+def schemas_export(out: str) -> None:
+    """Write one JSON Schema per topic, for non-Python producers and Kafka Connect."""
+    from streams.schema_export import export
+
+    for path in export(Settings().topics, out):
+        click.echo(path)

@@ -1,0 +1,54 @@
+# Headwater: `make demo` sets everything up and runs the live demo; `make test` runs all tests.
+# Downloads and builds are cached under $(CACHE) so that later runs are fast.
+
+PYTHON ?= python3
+VENV   ?= .venv
+CACHE  ?= $(HOME)/.cache/headwater
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+export PIP_CACHE_DIR := $(CACHE)/pip
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup system demo test unit integration bench stack-up stack-down clean
+
+setup: system $(VENV)/.installed
+
+# Debian packages the native stack and CI need: Mosquitto, and docker-compose to validate docker/.
+system:
+	@command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] && command -v docker-compose >/dev/null || { \
+	  echo "[setup] installing Debian packages: mosquitto docker-compose"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q mosquitto docker-compose; }
+	@command -v java >/dev/null || { echo "error: java not found: install a JDK 17+ (apt-get install openjdk-17-jdk-headless)"; exit 1; }
+	@command -v mvn >/dev/null || { echo "error: mvn not found: install Maven (apt-get install maven)"; exit 1; }
+	@command -v go >/dev/null || { echo "error: go not found: install Go 1.26+ from https://go.dev/dl"; exit 1; }
+
+$(VENV)/.installed: pyproject.toml
+	@echo "[setup] creating $(VENV) and installing headwater (first time downloads torch: several GB)"
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --progress-bar on -e ".[test]"
+	@touch $@
+
+demo: setup
+	$(VENV)/bin/headwater demo
+
+test: setup
+	$(VENV)/bin/pytest
+
+unit: setup
+	$(VENV)/bin/pytest -m unit
+
+integration: setup
+	$(VENV)/bin/pytest -m integration
+
+bench: setup
+	$(VENV)/bin/headwater bench
+
+stack-up: setup
+	$(VENV)/bin/headwater stack up
+
+stack-down:
+	$(VENV)/bin/headwater stack down
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,173 @@
+"""The stream worker: Kafka input topics -> pipeline plan -> Weaviate, offsets committed after.
+
+Thin wiring around :mod:`streams.pipeline` and :mod:`streams.indexer`:
+
+- events are batched (``embed.batch_size`` events or ``embed.batch_timeout_ms``);
+- bad records go to the dead-letter topic with the reason in headers, never crash the agent;
+- a batch is acknowledged only after Weaviate accepted it; while Weaviate is down the
+  agent retries with backoff and does not move past the batch. Each message holds an
+  extra reference until then, so even the ack that ``take_events`` performs on
+  shutdown cannot commit an unwritten offset.
+
+Effectively-once comes from at-least-once delivery plus deterministic object ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from connectors.dead_letter import dead_letter_headers
+from connectors.weaviate_target import TargetUnavailable
+from streams.indexer import Indexer, Outcome
+from streams.metrics import Metrics
+from streams.pipeline import Plan, plan_batch
+from streams.settings import Settings
+from streams.transforms.enrich import KafkaPosition
+from streams.transforms.validate import Item, Rejected
+
+log = logging.getLogger("headwater.worker")
+
+
+class Runtime:
+    """Model, Weaviate client and indexer, created once in the worker's own thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="indexer")
+        self._indexer: Indexer | None = None
+        self._count_tokens: Any = None
+
+    def _init(self) -> Indexer:
+        if self._indexer is None:
+            from streams.embedder import Embedder
+            from streams.weaviate_client import connect
+
+            embedder = Embedder(self.settings.embed)
+            self._count_tokens = embedder.token_counter()
+            self.max_tokens = min(self.settings.chunk.max_tokens, embedder.max_tokens)
+            self._indexer = Indexer(connect(self.settings.weaviate), embedder, self.settings.weaviate.collection)
+        return self._indexer
+
+    async def run(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+
+    async def warm_up(self) -> None:
+        await self.run(self._init)
+
+    def plan(self, items: list[Item]) -> Plan:
+        self._init()
+        c = self.settings.chunk
+        return plan_batch(items, self._count_tokens, document_topic=self.settings.topics.document,
+                          max_bytes=c.max_event_bytes, max_tokens=self.max_tokens,
+                          overlap_tokens=min(c.overlap_tokens, self.max_tokens // 2))
+
+    def execute(self, plan: Plan) -> Outcome:
+        return self._init().execute(plan)
+
+
+def _item(event: Any) -> Item:
+    m = event.message
+    ts = int(m.timestamp * 1000) if m.timestamp else None
+    return Item(m.value, m.key, KafkaPosition(m.topic, m.partition, m.offset), ts)
+
+
+def create_app(settings: Settings) -> faust.App:
+    app = faust.App(
+        settings.worker.app_id,
+        broker=f"kafka://{settings.kafka.bootstrap_servers}",
+        store="memory://",
+        web_port=settings.worker.web_port,
+        web_host="127.0.0.1",
+        topic_partitions=settings.kafka.partitions,
+        broker_session_timeout=settings.kafka.session_timeout_ms / 1000,
+        broker_heartbeat_interval=1.0,
+        broker_commit_interval=0.5,
+        consumer_auto_offset_reset="earliest",
+        stream_buffer_maxsize=4096,
+        producer_max_request_size=4_194_304,
+    )
+    rt = Runtime(settings)
+    app.headwater_runtime = rt  # type: ignore[attr-defined]
+    inputs = app.topic(*settings.topics.inputs(), key_type=bytes, value_type=bytes,
+                       key_serializer="raw", value_serializer="raw", allow_empty=True)
+    dead = app.topic(settings.topics.dead_letter, key_serializer="raw", value_serializer="raw")
+    batch_n, within = settings.embed.batch_size, settings.embed.batch_timeout_ms / 1000
+
+    async def dead_letter(rejected: list[Rejected]) -> None:
+        for r in rejected:
+            p = r.item.position
+            headers = dead_letter_headers(reason=r.reason, stage=r.stage, source_topic=p.topic,
+                                          partition=p.partition, offset=p.offset)
+            fut = await dead.send(key=r.item.key, value=r.item.value or b"",
+                                  headers=[(k, v.encode()) for k, v in headers.items()])
+            await fut
+            rt.metrics.counts[f"dead_letter.{r.stage}"] += 1
+
+    async def write(plan: Plan) -> Outcome:
+        backoff = 0.5
+        while True:
+            try:
+                return await rt.run(rt.execute, plan)
+            except (TargetUnavailable, ConnectionError, OSError) as exc:
+                rt.metrics.counts["upsert.retries"] += 1
+                log.warning("weaviate unavailable, retrying batch in %.1fs: %s", backoff, exc)
+            except Exception as exc:  # noqa: BLE001 - unknown errors: retry too, never skip the batch
+                rt.metrics.counts["upsert.errors"] += 1
+                log.exception("indexing failed, retrying batch in %.1fs: %r", backoff, exc)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, settings.worker.max_retry_backoff_s)
+
+    async def handle(batch: list[Any]) -> None:
+        items = [_item(e) for e in batch]
+        plan = await rt.run(rt.plan, items)
+        await dead_letter(plan.rejected)
+        outcome = await write(plan)
+        by_uuid = {f.uuid: f.reason for f in outcome.failures}
+        failed = {id(plan.origin[u]): plan.origin[u] for u in by_uuid}
+        await dead_letter([Rejected(it, f"weaviate: {_reason_for(it, plan, by_uuid)}", "upsert")
+                           for it in failed.values()])
+        now = datetime.now(UTC)
+        rt.metrics.observe_freshness(
+            (r.properties["ingest_time"] for r in plan.all_records() if r.uuid not in by_uuid), now)
+        c = rt.metrics.counts
+        c["events"] += len(items)
+        c["chunks.written"] += outcome.written
+        c["chunks.deleted"] += outcome.deleted
+        c["obsolete"] += outcome.skipped_obsolete + plan.obsolete
+
+    @app.agent(inputs)
+    async def index(stream: faust.StreamT[bytes]) -> None:
+        async for batch in stream.take_events(batch_n, within=within):
+            for e in batch:
+                e.message.incref()  # held until Weaviate accepted the batch; see module docstring
+            await handle(list(batch))
+            for e in batch:
+                await stream.ack(e)
+
+    @app.task
+    async def warm_up() -> None:
+        await rt.warm_up()
+        log.info("headwater worker ready: model %s", rt._init().embedder.model_id)
+
+    @app.timer(10.0)
+    async def report() -> None:
+        snap = rt.metrics.snapshot()
+        if snap["counts"]:
+            log.info("headwater metrics %s", snap)
+
+    @app.page("/metrics")
+    async def metrics_page(web: Any, request: Any) -> Any:
+        return web.json(rt.metrics.snapshot())
+
+    return app
+
+
+def _reason_for(item: Item, plan: Plan, by_uuid: dict[str, str]) -> str:
+    return next(reason for u, reason in by_uuid.items() if plan.origin[u] is item)

@@ -1,0 +1,69 @@
+"""Stages 5-6, embed and upsert: execute a :class:`~streams.pipeline.Plan` against Weaviate.
+
+Semantics: idempotent (deterministic UUIDs; a replay rewrites the same objects),
+a document's new version replaces its old chunks (written first, old ones deleted
+after, so the document never disappears in between), a delete removes every chunk,
+an older version than the one indexed is skipped. Raises
+:class:`~connectors.weaviate_target.TargetUnavailable` on an outage, so the caller
+retries the whole plan; returns the objects Weaviate rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors import weaviate_target as target
+from streams.embedder import Embedder
+from streams.pipeline import Plan
+from streams.transforms.enrich import PROPERTY_TYPES, ChunkRecord
+
+INDEX_PROPERTY_TYPES = {**PROPERTY_TYPES, "index_time": "date", "model_id": "text"}
+
+
+@dataclass
+class Outcome:
+    written: int
+    deleted: int
+    skipped_obsolete: int
+    failures: list[target.Failure]
+    embed_calls: int
+
+
+class Indexer:
+    def __init__(self, client: Any, embedder: Embedder, collection: str,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.client = client
+        self.embedder = embedder
+        self.collection = collection
+        self.clock = clock
+        target.ensure_collection(client, collection, INDEX_PROPERTY_TYPES)
+
+    def execute(self, plan: Plan) -> Outcome:
+        skipped = self._drop_obsolete_versions(plan)
+        records = plan.all_records()
+        vectors = self.embedder.encode([r.text for r in records])
+        now = self.clock()
+        stamped = [_stamp(r, now, self.embedder.model_id) for r in records]
+        failures = target.write(self.client, self.collection, stamped, vectors) if stamped else []
+        deleted = 0
+        for w in plan.doc_writes.values():
+            deleted += target.delete_entity(self.client, self.collection, w.tenant, w.doc_id, w.version)
+        for tenant, doc_id in plan.doc_deletes:
+            deleted += target.delete_entity(self.client, self.collection, tenant, doc_id)
+        return Outcome(len(stamped) - len(failures), deleted, skipped, failures, 1 if records else 0)
+
+    def _drop_obsolete_versions(self, plan: Plan) -> int:
+        skipped = 0
+        for key, w in list(plan.doc_writes.items()):
+            current = target.indexed_version(self.client, self.collection, w.tenant, w.doc_id)
+            if current is not None and current > w.version:
+                del plan.doc_writes[key]
+                skipped += 1
+        return skipped
+
+
+def _stamp(rec: ChunkRecord, now: datetime, model_id: str) -> ChunkRecord:
+    return ChunkRecord(rec.uuid, rec.tenant, rec.text, {**rec.properties, "index_time": now, "model_id": model_id})

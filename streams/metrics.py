@@ -1,0 +1,34 @@
+"""Worker counters and the ingest-to-searchable latency distribution."""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Iterable
+from datetime import datetime
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile; 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, int(round(q / 100 * len(ordered) + 0.5 - 1e-9)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+class Metrics:
+    def __init__(self, window: int = 10_000) -> None:
+        self.counts: Counter[str] = Counter()
+        self.latencies: deque[float] = deque(maxlen=window)
+
+    def observe_freshness(self, ingest_times: Iterable[datetime], indexed_at: datetime) -> None:
+        for t in ingest_times:
+            self.latencies.append(max(0.0, (indexed_at - t).total_seconds()))
+
+    def snapshot(self) -> dict[str, object]:
+        lat = list(self.latencies)
+        return {
+            "counts": dict(self.counts),
+            "freshness_s": {"n": len(lat), "p50": percentile(lat, 50), "p95": percentile(lat, 95),
+                            "p99": percentile(lat, 99), "max": max(lat, default=0.0)},
+        }

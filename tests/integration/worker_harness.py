@@ -1,0 +1,129 @@
+"""Run a real ``headwater worker`` subprocess on per-test topics and collection."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from streams.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Worker:
+    settings: Settings
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    admin: Any = field(default=None)
+
+    @classmethod
+    def create(cls, base: Settings, suffix: str, log_dir: Path, **extra: str) -> Worker:
+        env = {
+            "HEADWATER_KAFKA__BOOTSTRAP_SERVERS": base.kafka.bootstrap_servers,
+            "HEADWATER_WEAVIATE__HOST": base.weaviate.host,
+            "HEADWATER_WEAVIATE__HTTP_PORT": str(base.weaviate.http_port),
+            "HEADWATER_WEAVIATE__GRPC_PORT": str(base.weaviate.grpc_port),
+            "HEADWATER_TOPICS__SENSOR": f"t-{suffix}-sensor",
+            "HEADWATER_TOPICS__APP": f"t-{suffix}-app",
+            "HEADWATER_TOPICS__DOCUMENT": f"t-{suffix}-document",
+            "HEADWATER_TOPICS__DEAD_LETTER": f"t-{suffix}-dlq",
+            "HEADWATER_WORKER__APP_ID": f"worker-{suffix}",
+            "HEADWATER_WORKER__WEB_PORT": str(free_port()),
+            "HEADWATER_WEAVIATE__COLLECTION": f"Test_{suffix}",
+            "HEADWATER_EMBED__BATCH_TIMEOUT_MS": "100",
+            **extra,
+        }
+        settings = _settings_from(env)
+        w = cls(settings, env, log_dir / f"worker-{suffix}.log")
+        w.admin = AdminClient({"bootstrap.servers": base.kafka.bootstrap_servers})
+        topics = [*settings.topics.inputs(), settings.topics.dead_letter]
+        futures = w.admin.create_topics([NewTopic(t, num_partitions=3, replication_factor=1) for t in topics])
+        for f in futures.values():
+            f.result(30)
+        return w
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "streams", "worker", "-l", "info"],
+                                     env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited {self.proc.returncode}; see {self.log_path}")
+            if "headwater worker ready" in self.log_path.read_text(errors="replace"):
+                return
+            time.sleep(0.3)
+        raise RuntimeError(f"worker not ready in 120 s; see {self.log_path}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(60)
+
+    def metrics(self) -> dict[str, Any]:
+        url = f"http://127.0.0.1:{self.settings.worker.web_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310
+            return json.loads(r.read())
+
+    def produce(self, topic: str, records: list[tuple[bytes | None, bytes | None]]) -> None:
+        p = Producer({"bootstrap.servers": self.settings.kafka.bootstrap_servers, "enable.idempotence": True,
+                      "message.max.bytes": 4_000_000})
+        for key, value in records:
+            p.produce(topic, value, key=key)
+            p.poll(0)
+        assert p.flush(30) == 0
+
+    def consume_dead_letters(self, expect: int, timeout_s: float = 30) -> list[Any]:
+        c = Consumer({"bootstrap.servers": self.settings.kafka.bootstrap_servers, "group.id": f"dlq-{time.time()}",
+                      "auto.offset.reset": "earliest"})
+        c.subscribe([self.settings.topics.dead_letter])
+        got: list[Any] = []
+        deadline = time.monotonic() + timeout_s
+        while len(got) < expect and time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is not None and m.error() is None:
+                got.append(m)
+        c.close()
+        return got
+
+
+def _settings_from(env: dict[str, str]) -> Settings:
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return Settings()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def wait_for(check: Any, timeout_s: float, interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    return last
