@@ -25,7 +25,7 @@ from streams.settings import Settings
 from streams.transforms.enrich import KafkaPosition
 from streams.transforms.validate import Item
 from tests.integration import realdata
-from tests.integration.worker_harness import Worker, wait_for
+from streams.worker_process import Worker, wait_for
 
 pytestmark = pytest.mark.integration
 

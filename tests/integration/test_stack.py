@@ -71,24 +71,6 @@ def test_weaviate_near_vector(weaviate_client, unique: str) -> None:  # type: ig
         weaviate_client.collections.delete(name)
 
 
-def _env(settings: Settings, **extra: str) -> dict[str, str]:
-    return {**os.environ, "HEADWATER_STACK__DATA_DIR": str(settings.stack.data_dir), **extra}
-
-
-def _native(settings: Settings) -> bool:
-    return (settings.stack.data_dir / "run" / "kafka.pid").exists()
-
-
-def test_stack_status_reports_every_service_ready(settings: Settings) -> None:
-    if not _native(settings):
-        pytest.skip("the stack under test is not the native one (Docker or external); status is n/a")
-    out = subprocess.run([*HEADWATER, "stack", "status"], env=_env(settings), capture_output=True,
-                         text=True, timeout=60)
-    assert out.returncode == 0, out.stdout + out.stderr
-    rows = {line.split()[0]: line.split()[1] for line in out.stdout.splitlines()[1:]}
-    assert rows == {"kafka": "ready", "weaviate": "ready", "mosquitto": "ready"}
-
-
 ALT_PORTS = {
     "HEADWATER_KAFKA__PORT": "19092", "HEADWATER_KAFKA__CONTROLLER_PORT": "19093",
     "HEADWATER_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:19092",
@@ -104,13 +86,17 @@ def _cli(args: list[str], data_dir: Path, **extra: str) -> subprocess.CompletedP
     return subprocess.run([*HEADWATER, *args], env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_data_survives_stack_down_and_up(tmp_path: Path) -> None:
-    """A second native stack on other ports: write, restart, read back."""
+def test_stack_status_and_data_survive_down_and_up(tmp_path: Path) -> None:
+    """A second native stack on other ports: status, write, restart, read back, wipe."""
     from streams.weaviate_client import connect
 
     up = _cli(["stack", "up"], tmp_path)
     assert up.returncode == 0, up.stderr
     try:
+        status = _cli(["stack", "status"], tmp_path)
+        assert status.returncode == 0, status.stdout + status.stderr
+        rows = {line.split()[0]: line.split()[1] for line in status.stdout.splitlines()[1:]}
+        assert rows == {"kafka": "ready", "weaviate": "ready", "mosquitto": "ready"}
         with pytest.MonkeyPatch.context() as mp:
             for k, v in ALT_PORTS.items():
                 mp.setenv(k, v)

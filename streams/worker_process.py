@@ -1,4 +1,8 @@
-"""Run a real ``headwater worker`` subprocess on per-test topics and collection."""
+"""Run ``headwater worker`` as a child process: for the demo, the benchmark and the tests.
+
+``Worker.create`` derives topics, consumer group and collection from a suffix so that
+runs do not see each other's data; ``start`` waits until the model is loaded.
+"""
 
 from __future__ import annotations
 
@@ -35,29 +39,36 @@ class Worker:
     admin: Any = field(default=None)
 
     @classmethod
-    def create(cls, base: Settings, suffix: str, log_dir: Path, **extra: str) -> Worker:
+    def create(cls, base: Settings, suffix: str, log_dir: Path, isolated: bool = True, **extra: str) -> Worker:
         env = {
+            "HEADWATER_STACK__DATA_DIR": str(base.stack.data_dir),
             "HEADWATER_KAFKA__BOOTSTRAP_SERVERS": base.kafka.bootstrap_servers,
             "HEADWATER_WEAVIATE__HOST": base.weaviate.host,
             "HEADWATER_WEAVIATE__HTTP_PORT": str(base.weaviate.http_port),
             "HEADWATER_WEAVIATE__GRPC_PORT": str(base.weaviate.grpc_port),
-            "HEADWATER_TOPICS__SENSOR": f"t-{suffix}-sensor",
-            "HEADWATER_TOPICS__APP": f"t-{suffix}-app",
-            "HEADWATER_TOPICS__DOCUMENT": f"t-{suffix}-document",
-            "HEADWATER_TOPICS__DEAD_LETTER": f"t-{suffix}-dlq",
-            "HEADWATER_WORKER__APP_ID": f"worker-{suffix}",
             "HEADWATER_WORKER__WEB_PORT": str(free_port()),
-            "HEADWATER_WEAVIATE__COLLECTION": f"Test_{suffix}",
-            "HEADWATER_EMBED__BATCH_TIMEOUT_MS": "100",
             **extra,
         }
+        if isolated:
+            env |= {
+                "HEADWATER_TOPICS__SENSOR": f"t-{suffix}-sensor",
+                "HEADWATER_TOPICS__APP": f"t-{suffix}-app",
+                "HEADWATER_TOPICS__DOCUMENT": f"t-{suffix}-document",
+                "HEADWATER_TOPICS__DEAD_LETTER": f"t-{suffix}-dlq",
+                "HEADWATER_WORKER__APP_ID": f"worker-{suffix}",
+                "HEADWATER_WEAVIATE__COLLECTION": f"Run_{suffix}",
+            }
         settings = _settings_from(env)
         w = cls(settings, env, log_dir / f"worker-{suffix}.log")
         w.admin = AdminClient({"bootstrap.servers": base.kafka.bootstrap_servers})
         topics = [*settings.topics.inputs(), settings.topics.dead_letter]
         futures = w.admin.create_topics([NewTopic(t, num_partitions=3, replication_factor=1) for t in topics])
         for f in futures.values():
-            f.result(30)
+            try:
+                f.result(30)
+            except Exception as exc:  # noqa: BLE001 - an existing topic is fine
+                if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                    raise
         return w
 
     def start(self) -> None:
@@ -77,6 +88,14 @@ class Worker:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             self.proc.wait(60)
+
+    def peak_rss_mb(self) -> float:
+        """Peak resident memory of the worker process (VmHWM)."""
+        assert self.proc is not None
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
 
     def metrics(self) -> dict[str, Any]:
         url = f"http://127.0.0.1:{self.settings.worker.web_port}/metrics"
