@@ -159,3 +159,15 @@ def schemas_export(out: str) -> None:
 
     for path in export(Settings().topics, out):
         click.echo(path)
+
+
+@main.command()
+@click.option("--rate", default=20.0, show_default=True, help="Background events per second.")
+@click.option("--every", default=4.0, show_default=True, help="Seconds between planted facts.")
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds (default: Ctrl-C).")
+@_friendly
+def demo(rate: float, every: float, duration: float | None) -> None:
+    """Stack + worker + real data streaming in + live questions answered within seconds."""
+    from streams.demo import run
+
+    sys.exit(run(Settings(), rate=rate, every_s=every, duration_s=duration))

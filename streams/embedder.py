@@ -36,7 +36,8 @@ class Embedder:
         self.model_path = settings.model or default_model_path()
         self.model = SentenceTransformer(self.model_path, device=settings.device)
         self.batch_size = settings.batch_size
-        self.dimension = int(self.model.get_sentence_embedding_dimension() or 0)
+        dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dimension = int(dim() or 0)
         # Room for [CLS] and [SEP] inside the model's window.
         self.max_tokens = int(self.model.max_seq_length) - 2
         self.model_id = os.path.basename(self.model_path.rstrip("/")) or self.model_path

@@ -10,50 +10,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from connectors.config import KafkaSettings, MqttSettings, TopicSettings, WeaviateSettings
+
+__all__ = ["KafkaSettings", "MqttSettings", "Settings", "TopicSettings", "WeaviateSettings"]
 
 
 def _xdg(var: str, fallback: str) -> Path:
     return Path(os.environ.get(var) or Path.home() / fallback) / "headwater"
-
-
-class KafkaSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    bootstrap_servers: str = "127.0.0.1:9092"
-    version: str = "4.4.0"
-    port: int = 9092
-    controller_port: int = 9093
-    heap_opts: str = "-Xms256m -Xmx512m"
-    security_protocol: str = "PLAINTEXT"
-    sasl_mechanism: str | None = None
-    sasl_username: str | None = None
-    sasl_password: SecretStr | None = None
-    session_timeout_ms: int = 10_000
-    partitions: int = 3
-
-
-class WeaviateSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    host: str = "127.0.0.1"
-    http_port: int = 8080
-    grpc_port: int = 50051
-    secure: bool = False
-    api_key: SecretStr | None = None
-    version: str = "1.39.3"
-    collection: str = "HeadwaterChunk"
-    batch_timeout_s: float = 30.0
-
-
-class MqttSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    host: str = "127.0.0.1"
-    port: int = 1883
-    username: str | None = None
-    password: SecretStr | None = None
 
 
 class StackSettings(BaseModel):
@@ -68,18 +34,6 @@ class StackSettings(BaseModel):
     weaviate_data_port: int = 7947
     weaviate_raft_port: int = 8300
     weaviate_raft_rpc_port: int = 8301
-
-
-class TopicSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    sensor: str = "headwater.sensor.v1"
-    app: str = "headwater.app.v1"
-    document: str = "headwater.document.v1"
-    dead_letter: str = "headwater.deadletter.v1"
-
-    def inputs(self) -> list[str]:
-        return [self.sensor, self.app, self.document]
 
 
 class ChunkSettings(BaseModel):

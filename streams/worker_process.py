@@ -72,15 +72,18 @@ class Worker:
         return w
 
     def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "streams", "worker", "-l", "info"],
-                                     env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT)
+        seen = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "streams", "worker", "-l", "info"],
+                                         env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"worker exited {self.proc.returncode}; see {self.log_path}")
-            if "headwater worker ready" in self.log_path.read_text(errors="replace"):
-                return
+            with self.log_path.open("rb") as f:
+                f.seek(seen)
+                if b"headwater worker ready" in f.read():
+                    return
             time.sleep(0.3)
         raise RuntimeError(f"worker not ready in 120 s; see {self.log_path}")
 

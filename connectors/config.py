@@ -1,0 +1,59 @@
+"""Connection settings of what connectors talk to: Kafka, Weaviate, MQTT, topic names.
+
+Plain frozen models; the root ``Settings`` in :mod:`streams.settings` composes them
+and reads the environment (``HEADWATER_KAFKA__...``).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+
+class KafkaSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    version: str = "4.4.0"
+    port: int = 9092
+    controller_port: int = 9093
+    heap_opts: str = "-Xms256m -Xmx512m"
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    session_timeout_ms: int = 10_000
+    partitions: int = 3
+
+
+class WeaviateSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    http_port: int = 8080
+    grpc_port: int = 50051
+    secure: bool = False
+    api_key: SecretStr | None = None
+    version: str = "1.39.3"
+    collection: str = "HeadwaterChunk"
+    batch_timeout_s: float = 30.0
+
+
+class MqttSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: SecretStr | None = None
+
+
+class TopicSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sensor: str = "headwater.sensor.v1"
+    app: str = "headwater.app.v1"
+    document: str = "headwater.document.v1"
+    dead_letter: str = "headwater.deadletter.v1"
+
+    def inputs(self) -> list[str]:
+        return [self.sensor, self.app, self.document]
