@@ -64,30 +64,99 @@ def _count(client: Any, collection: str, tenant: str) -> int:
     return int(agg.total_count or 0)
 
 
-def drain(worker: Any, client: Any, tenant: str, events: Sequence[AnyEvent], expect: int,
+def offer(worker: Any, client: Any, tenant: str, events: Sequence[AnyEvent], expect: int,
           rate: float | None = None, label: str = "") -> float:
     """Produce events (at ``rate``/s or as fast as possible); seconds until ``expect`` objects exist."""
+    from confluent_kafka import Producer
+
     topics = worker.settings.topics
     by_kind = {"sensor": topics.sensor, "app": topics.app, "document": topics.document}
+    producer = Producer({"bootstrap.servers": worker.settings.kafka.bootstrap_servers, "linger.ms": 2,
+                         "enable.idempotence": True, "message.max.bytes": 4_000_000})
     start = time.monotonic()
     for i, e in enumerate(events):
-        worker.produce(by_kind[e.kind.value], [(message_key(e), encode(e))])
+        producer.produce(by_kind[e.kind.value], encode(e), message_key(e))
+        producer.poll(0)
         if rate:
             time.sleep(max(0.0, start + (i + 1) / rate - time.monotonic()))
-    last = 0.0
+    producer.flush(60)
+    last = start
     while (n := _count(client, worker.settings.weaviate.collection, tenant)) < expect:
         if time.monotonic() - last > 5:
             last = time.monotonic()
-            _say(f"[bench] {label}: {n}/{expect} chunks indexed, {last - start:.0f}s")
-        time.sleep(0.2)
+            _say(f"[bench] {label}: {n}/{expect} chunks indexed after {last - start:.0f}s")
+        time.sleep(0.1)
     return time.monotonic() - start
 
 
-def run(settings: Settings, docs: int = 12, app_events: int = 600, freshness_s: float = 30.0,
+def _fresh_worker(settings: Settings, logs: Path) -> Any:
+    from streams.worker_process import Worker
+
+    w = Worker.create(settings, f"bench{uuid.uuid4().hex[:6]}", logs)
+    _say(f"[bench] starting a worker on fresh topics (log: {w.log_path})")
+    w.start()
+    return w
+
+
+def run(settings: Settings, docs: int = 8, app_events: int = 600, freshness_s: float = 30.0,
         min_ratio: float = 0.8, max_p99_s: float = 2.0) -> dict[str, float]:
+    """Run every phase and print the figures; returns them."""
+    from connectors import datasets
     from streams.embedder import Embedder
     from streams.weaviate_client import connect
-    from streams.worker_process import Worker
-    from tests_data import jeopardy_events, wiki_events  # noqa: F401  (replaced below)
 
-    raise NotImplementedError
+    logs = settings.stack.data_dir / "logs"
+    embedder = Embedder(settings.embed)
+    doc_events = datasets.wiki_events("bench-docs", docs)
+    app = datasets.jeopardy_events("bench-app", app_events)
+    doc_texts = [r.text for r in expected_records(doc_events, embedder, settings)]
+    app_texts = [r.text for r in expected_records(app, embedder, settings)]
+    _say(f"[bench] workload: {docs} wiki100 articles -> {len(doc_texts)} chunks; {len(app)} jeopardy app events")
+    f: dict[str, float] = {"doc_chunks": len(doc_texts), "app_events": len(app)}
+    f["ceiling_doc_chunks_s"] = ceiling(embedder, doc_texts)
+    f["ceiling_app_texts_s"] = ceiling(embedder, app_texts)
+
+    client = connect(settings.weaviate)
+    worker = _fresh_worker(settings, logs)
+    try:
+        took = offer(worker, client, "bench-docs", doc_events, len(doc_texts), label="documents")
+        f["pipeline_doc_chunks_s"] = len(doc_texts) / took
+        f["pipeline_doc_events_s"] = docs / took
+        took = offer(worker, client, "bench-app", app, len(app_texts), label="app events")
+        f["pipeline_app_events_s"] = len(app) / took
+        f["worker_peak_rss_mb"] = worker.peak_rss_mb()
+    finally:
+        worker.kill(signal.SIGTERM)
+
+    rate = f["pipeline_app_events_s"] / 2
+    n = max(20, int(rate * freshness_s))
+    fresh = datasets.jeopardy_events("bench-fresh", min(n, 1000), offset=0)
+    worker = _fresh_worker(settings, logs)
+    try:
+        _say(f"[bench] freshness: {len(fresh)} app events offered at {rate:.0f}/s (half the sustained rate)")
+        offer(worker, client, "bench-fresh", fresh, len(fresh), rate=rate, label="freshness")
+        lat = worker.metrics()["freshness_s"]
+        f |= {"offered_rate_s": rate, "fresh_p50_s": lat["p50"], "fresh_p95_s": lat["p95"], "fresh_p99_s": lat["p99"]}
+        f["worker_peak_rss_mb"] = max(f["worker_peak_rss_mb"], worker.peak_rss_mb())
+    finally:
+        worker.kill(signal.SIGTERM)
+        client.close()
+    f["ratio_docs"] = f["pipeline_doc_chunks_s"] / f["ceiling_doc_chunks_s"]
+    f["ratio_app"] = f["pipeline_app_events_s"] / f["ceiling_app_texts_s"]
+    report(f, min_ratio, max_p99_s)
+    return f
+
+
+def report(f: dict[str, float], min_ratio: float, max_p99_s: float) -> None:
+    def verdict(ok: bool) -> str:
+        return "ok" if ok else "BELOW TARGET"
+
+    print(f"""
+headwater bench (medians; model ceiling measured in the same run on this machine)
+  documents: {f['doc_chunks']:.0f} chunks   ceiling {f['ceiling_doc_chunks_s']:.1f} chunks/s   pipeline {f['pipeline_doc_chunks_s']:.1f} chunks/s ({f['pipeline_doc_events_s']:.2f} docs/s)
+             ratio pipeline/ceiling {f['ratio_docs']:.2f}  (target >= {min_ratio}) {verdict(f['ratio_docs'] >= min_ratio)}
+  app events: {f['app_events']:.0f}          ceiling {f['ceiling_app_texts_s']:.1f} texts/s    pipeline {f['pipeline_app_events_s']:.1f} events/s
+             ratio pipeline/ceiling {f['ratio_app']:.2f}
+  freshness at {f['offered_rate_s']:.0f} events/s (half the sustained rate): p50 {f['fresh_p50_s']:.2f}s  p95 {f['fresh_p95_s']:.2f}s  p99 {f['fresh_p99_s']:.2f}s  (target p99 <= {max_p99_s}s) {verdict(f['fresh_p99_s'] <= max_p99_s)}
+  worker peak RSS: {f['worker_peak_rss_mb']:.0f} MiB
+""", flush=True)

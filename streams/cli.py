@@ -171,3 +171,20 @@ def demo(rate: float, every: float, duration: float | None) -> None:
     from streams.demo import run
 
     sys.exit(run(Settings(), rate=rate, every_s=every, duration_s=duration))
+
+
+@main.command()
+@click.option("--docs", default=8, show_default=True, help="wiki100 articles in the document workload.")
+@click.option("--app-events", default=600, show_default=True, help="jeopardy records in the app workload.")
+@click.option("--freshness-seconds", default=30.0, show_default=True)
+@_friendly
+def bench(docs: int, app_events: int, freshness_seconds: float) -> None:
+    """Embedding ceiling vs pipeline throughput, freshness percentiles, worker peak RSS."""
+    from streams import bench as b
+    from streams import stack
+    from streams.stack.process import port_open
+
+    s = Settings()
+    if not port_open("127.0.0.1", s.kafka.port):
+        stack.up(s)
+    b.run(s, docs=docs, app_events=app_events, freshness_s=freshness_seconds)
