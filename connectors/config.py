@@ -57,3 +57,28 @@ class TopicSettings(BaseModel):
 
     def inputs(self) -> list[str]:
         return [self.sensor, self.app, self.document]
+
+
+class HttpIngestSettings(BaseModel):
+    """``POST /v1/events``: API keys (empty = no auth, for local use only), size limit, address."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = 8001
+    api_keys: list[SecretStr] = []
+    max_body_bytes: int = 5_000_000
+    max_in_flight: int = 10_000
+
+
+class MqttSourceSettings(BaseModel):
+    """What the MQTT connector subscribes to and how plain numeric payloads are mapped."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topics: list[str] = ["sensors/#"]
+    # For plain numeric payloads: which topic levels name the device and the metric.
+    topic_pattern: str = "sensors/{device_id}/{metric}"
+    client_id: str = "headwater-mqtt"
+    source: str = "mqtt"
+    tenant: str = "default"

@@ -10,6 +10,7 @@ retries the whole plan; returns the objects Weaviate rejected.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +30,8 @@ class Outcome:
     deleted: int
     skipped_obsolete: int
     failures: list[target.Failure]
-    embed_calls: int
+    embed_s: float = 0.0
+    write_s: float = 0.0
 
 
 class Indexer:
@@ -44,7 +46,9 @@ class Indexer:
     def execute(self, plan: Plan) -> Outcome:
         skipped = self._drop_obsolete_versions(plan)
         records = plan.all_records()
+        t0 = time.perf_counter()
         vectors = self.embedder.encode([r.text for r in records])
+        t1 = time.perf_counter()
         now = self.clock()
         stamped = [_stamp(r, now, self.embedder.model_id) for r in records]
         failures = target.write(self.client, self.collection, stamped, vectors) if stamped else []
@@ -53,7 +57,7 @@ class Indexer:
             deleted += target.delete_entity(self.client, self.collection, w.tenant, w.doc_id, w.version)
         for tenant, doc_id in plan.doc_deletes:
             deleted += target.delete_entity(self.client, self.collection, tenant, doc_id)
-        return Outcome(len(stamped) - len(failures), deleted, skipped, failures, 1 if records else 0)
+        return Outcome(len(stamped) - len(failures), deleted, skipped, failures, t1 - t0, time.perf_counter() - t1)
 
     def _drop_obsolete_versions(self, plan: Plan) -> int:
         skipped = 0

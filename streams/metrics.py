@@ -19,6 +19,7 @@ def percentile(values: list[float], q: float) -> float:
 class Metrics:
     def __init__(self, window: int = 10_000) -> None:
         self.counts: Counter[str] = Counter()
+        self.seconds: Counter[str] = Counter()
         self.latencies: deque[float] = deque(maxlen=window)
 
     def observe_freshness(self, ingest_times: Iterable[datetime], indexed_at: datetime) -> None:
@@ -29,6 +30,7 @@ class Metrics:
         lat = list(self.latencies)
         return {
             "counts": dict(self.counts),
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "freshness_s": {"n": len(lat), "p50": percentile(lat, 50), "p95": percentile(lat, 95),
                             "p99": percentile(lat, 99), "max": max(lat, default=0.0)},
         }

@@ -13,7 +13,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from connectors.config import KafkaSettings, MqttSettings, TopicSettings, WeaviateSettings
+from connectors.config import (HttpIngestSettings, KafkaSettings, MqttSettings, MqttSourceSettings, TopicSettings,
+                               WeaviateSettings)
 
 __all__ = ["KafkaSettings", "MqttSettings", "Settings", "TopicSettings", "WeaviateSettings"]
 
@@ -49,8 +50,9 @@ class EmbedSettings(BaseModel):
 
     model: str | None = None  # name or path; None = bundled all-MiniLM-L6-v2
     device: str = "cpu"
-    batch_size: int = 32
-    batch_timeout_ms: int = 200
+    batch_size: int = 32  # texts per forward pass (larger is slower on CPU)
+    batch_max_events: int = 128  # a worker batch closes at this many events ...
+    batch_timeout_ms: int = 200  # ... or after this long
     torch_threads: int | None = None
 
 
@@ -80,6 +82,8 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     weaviate: WeaviateSettings = WeaviateSettings()
     mqtt: MqttSettings = MqttSettings()
+    mqtt_source: MqttSourceSettings = MqttSourceSettings()
+    http: HttpIngestSettings = HttpIngestSettings()
     stack: StackSettings = StackSettings()
     topics: TopicSettings = TopicSettings()
     chunk: ChunkSettings = ChunkSettings()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -59,7 +60,8 @@ class Runtime:
         return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
 
     async def warm_up(self) -> None:
-        await self.run(self._init)
+        # The first forward passes allocate and pick kernels; pay that before the first event.
+        await self.run(lambda: self._init().embedder.encode(["warm up " * n for n in (4, 32, 128)] * 4))
 
     def plan(self, items: list[Item]) -> Plan:
         self._init()
@@ -98,7 +100,7 @@ def create_app(settings: Settings) -> faust.App:
     inputs = app.topic(*settings.topics.inputs(), key_type=bytes, value_type=bytes,
                        key_serializer="raw", value_serializer="raw", allow_empty=True)
     dead = app.topic(settings.topics.dead_letter, key_serializer="raw", value_serializer="raw")
-    batch_n, within = settings.embed.batch_size, settings.embed.batch_timeout_ms / 1000
+    batch_n, within = settings.embed.batch_max_events, settings.embed.batch_timeout_ms / 1000
 
     async def dead_letter(rejected: list[Rejected]) -> None:
         for r in rejected:
@@ -126,7 +128,9 @@ def create_app(settings: Settings) -> faust.App:
 
     async def handle(batch: list[Any]) -> None:
         items = [_item(e) for e in batch]
+        t0 = time.perf_counter()
         plan = await rt.run(rt.plan, items)
+        rt.metrics.seconds["plan"] += time.perf_counter() - t0
         await dead_letter(plan.rejected)
         outcome = await write(plan)
         by_uuid = {f.uuid: f.reason for f in outcome.failures}
@@ -141,6 +145,9 @@ def create_app(settings: Settings) -> faust.App:
         c["chunks.written"] += outcome.written
         c["chunks.deleted"] += outcome.deleted
         c["obsolete"] += outcome.skipped_obsolete + plan.obsolete
+        c["batches"] += 1
+        rt.metrics.seconds["embed"] += outcome.embed_s
+        rt.metrics.seconds["write"] += outcome.write_s
 
     @app.agent(inputs)
     async def index(stream: faust.StreamT[bytes]) -> None:

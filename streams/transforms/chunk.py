@@ -1,29 +1,51 @@
-"""Stage 3, chunk: text -> token-bounded chunks with character offsets into the source.
+"""Stage 3, chunk: rendered text -> token-bounded chunks with character offsets into it.
 
-Token-aware: ``count_tokens`` is the embedding model's own tokenizer, and no chunk
-exceeds ``max_tokens`` by it. Chunks respect section boundaries (never span two
-sections) and sentence boundaries (a sentence is cut only when it alone is too
-long: by words, and a giant word by characters). Consecutive chunks of a section
-share up to ``overlap_tokens`` of whole trailing sentences. Every chunk's text is
-exactly ``text[start:end]``.
+Input: one text (a document body or a rendered event sentence) and the embedding
+model's token counter. Output: :class:`Chunk` s in text order, each exactly
+``text[start:end]``, none over ``max_tokens`` by that counter.
+
+Chunks respect section boundaries (never span two sections) and sentence
+boundaries: a sentence is cut only when it alone is over the limit, by words, and
+a single word over the limit by characters. Consecutive chunks of one section
+share up to ``overlap_tokens`` of whole trailing sentences.
+
+Section markers: markdown ``# Heading`` lines and the wiki100 dump's
+``*: Heading - body`` lines (``**:``, ``***:`` ... for subsections). A marker
+stays in its section's text, so the heading is embedded with its body.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# wiki100 marks sections as "*: Heading - text"; markdown as "# Heading".
-WIKI_SECTION = re.compile(r"^\*: (?P<head>[^\n]{1,120}?) - ", re.MULTILINE)
-MD_HEADING = re.compile(r"^#{1,6} +(?P<head>[^\n]+)$", re.MULTILINE)
-SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n\s*")
+TokenCounter = Callable[[str], int]
+
+SECTION_MARK = re.compile(
+    r"^(?:\*{1,6}: (?P<wiki>[^\n]{1,200}?) -(?= |$)|#{1,6}[ \t]+(?P<md>[^\n]*?\S)(?:[ \t]+#+)?[ \t]*$)",
+    re.MULTILINE)
+# Where one sentence ends and the next begins: whitespace after terminal punctuation
+# (optionally closed by a quote or bracket), any line break, or the wiki dump's glued
+# "end.Next" where a paragraph break was lost.
+BOUNDARY = re.compile(
+    r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’»)\]]))\s+|\s*\n\s*|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
 WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
 class Chunk:
+    """One piece of a text to embed.
+
+    Attributes:
+        index: Position among the text's chunks, from 0, consecutive.
+        text: Exactly ``source_text[start:end]``; never starts or ends with whitespace.
+        start: Character offset of the first character in the source text.
+        end: Character offset one past the last character.
+        section: The nearest section heading above the chunk, "" before the first one.
+    """
+
     index: int
     text: str
     start: int
@@ -32,23 +54,86 @@ class Chunk:
 
 
 @dataclass(frozen=True)
-class _Span:
+class _Unit:
+    """A sentence, or a piece of an over-long one: the smallest thing packed into a chunk."""
+
     start: int
     end: int
     tokens: int
 
 
-def sections(text: str) -> list[tuple[str, int, int]]:
-    """(heading, start, end) spans covering the text; the body after a wiki marker."""
-    marks = sorted([(m.start(), m.end(), m.group("head").strip()) for m in WIKI_SECTION.finditer(text)]
-                   + [(m.start(), m.end(), m.group("head").strip()) for m in MD_HEADING.finditer(text)])
-    if not marks:
-        return [("", 0, len(text))]
-    out = [("", 0, marks[0][0])] if marks[0][0] > 0 else []
-    for i, (_, body, head) in enumerate(marks):
-        end = marks[i + 1][0] if i + 1 < len(marks) else len(text)
-        out.append((head, body, end))
+def chunk_text(text: str, count_tokens: TokenCounter, max_tokens: int, overlap_tokens: int) -> list[Chunk]:
+    """Split ``text`` into token-bounded chunks that respect sections and sentences.
+
+    ``count_tokens`` is called about once per sentence and once per chunk, never on
+    the whole text, so cost grows linearly with the text.
+
+    Args:
+        text: The text to split.
+        count_tokens: Token count of a string, as the embedding model counts it.
+        max_tokens: Upper bound on ``count_tokens(chunk.text)`` for every chunk (>= 1).
+        overlap_tokens: Tokens of whole trailing sentences a chunk repeats from the
+            previous chunk of its section; 0 for none.
+
+    Returns:
+        The chunks in text order; ``[]`` for an empty or blank text.
+
+    Raises:
+        ValueError: ``max_tokens`` is below 1.
+
+    Example:
+        >>> [c.text for c in chunk_text("One two. Three four.", lambda s: len(s.split()), 2, 0)]
+        ['One two.', 'Three four.']
+    """
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
+    out: list[Chunk] = []
+    for heading, start, end in sections(text):
+        units = _units(text, start, end, count_tokens, max_tokens)
+        for s, e in _pack(text, units, count_tokens, max_tokens, max(0, overlap_tokens)):
+            out.append(Chunk(len(out), text[s:e], s, e, heading))
     return out
+
+
+def sections(text: str) -> list[tuple[str, int, int]]:
+    """Split ``text`` at section markers into ``(heading, start, end)`` spans, in order.
+
+    The spans cover every non-blank part of the text. A heading with no body of its
+    own (a wiki "*: History - " directly followed by "**: Prehistory - ...") joins
+    the section after it, so it is embedded as context instead of as a chunk alone.
+    """
+    marks = [(m.start(), m.end(), (m.group("wiki") or m.group("md")).strip())
+             for m in SECTION_MARK.finditer(text)]
+    if not marks:
+        return [("", 0, len(text))] if text.strip() else []
+    out = [("", 0, marks[0][0])] if text[:marks[0][0]].strip() else []
+    ends = [mark for mark, _, _ in marks[1:]] + [len(text)]
+    run_start: int | None = None
+    for (mark, body, heading), end in zip(marks, ends, strict=True):
+        run_start = mark if run_start is None else run_start
+        if text[body:end].strip() or end == len(text):
+            out.append((heading, run_start, end))
+            run_start = None
+    return out
+
+
+def _units(text: str, start: int, end: int, count: TokenCounter, max_tokens: int) -> list[_Unit]:
+    """Sentences of ``text[start:end]`` with their token counts; over-long ones cut into pieces."""
+    out: list[_Unit] = []
+    for s, e in _sentences(text, start, end):
+        n = count(text[s:e])
+        out.extend([_Unit(s, e, n)] if n <= max_tokens else _split_long(text, s, e, count, max_tokens))
+    return out
+
+
+def _sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    pos = start
+    for m in BOUNDARY.finditer(text, start, end):
+        if (span := _trimmed(text, pos, m.start())) is not None:
+            yield span
+        pos = m.end()
+    if (span := _trimmed(text, pos, end)) is not None:
+        yield span
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -59,93 +144,103 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (start, end) if start < end else None
 
 
-def sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    pos = start
-    for m in SENTENCE_END.finditer(text, start, end):
-        if (span := _trimmed(text, pos, m.start())) is not None:
-            yield span
-        pos = m.end()
-    if (span := _trimmed(text, pos, end)) is not None:
-        yield span
-
-
-def _split_long(text: str, start: int, end: int, count: Callable[[str], int], max_tokens: int) -> Iterator[_Span]:
-    """A sentence over the limit: greedy by words; a word over the limit: by characters."""
-    cur: _Span | None = None
-    for m in WORD.finditer(text, start, end):
-        n = count(m.group())
-        if n > max_tokens:
-            if cur:
-                yield cur
-                cur = None
-            yield from _split_chars(text, m.start(), m.end(), count, max_tokens)
+def _split_long(text: str, start: int, end: int, count: TokenCounter, max_tokens: int) -> Iterator[_Unit]:
+    """Cut one over-long sentence into the longest word runs that fit; a word that alone
+    does not fit is cut by characters."""
+    words = [(m.start(), m.end()) for m in WORD.finditer(text, start, end)]
+    i = 0
+    while i < len(words):
+        first, first_end = words[i]
+        if count(text[first:first_end]) > max_tokens:
+            yield from _split_chars(text, first, first_end, count, max_tokens)
+            i += 1
             continue
-        if cur and cur.tokens + n <= max_tokens and count(text[cur.start:m.end()]) <= max_tokens:
-            cur = _Span(cur.start, m.end(), cur.tokens + n)
-        else:
-            if cur:
-                yield cur
-            cur = _Span(m.start(), m.end(), n)
-    if cur:
-        yield cur
+        n = _longest_fit(text, first, [e for _, e in words[i:]], count, max_tokens)
+        last = words[i + n - 1][1]
+        yield _Unit(first, last, count(text[first:last]))
+        i += n
 
 
-def _split_chars(text: str, start: int, end: int, count: Callable[[str], int], max_tokens: int) -> Iterator[_Span]:
+def _split_chars(text: str, start: int, end: int, count: TokenCounter, max_tokens: int) -> Iterator[_Unit]:
     pos = start
     while pos < end:
-        step = end - pos
-        while step > 1 and count(text[pos:pos + step]) > max_tokens:
-            step = max(1, step * 2 // 3)
-        yield _Span(pos, pos + step, count(text[pos:pos + step]))
-        pos += step
+        n = _longest_fit(text, pos, range(pos + 1, end + 1), count, max_tokens)
+        yield _Unit(pos, pos + n, count(text[pos:pos + n]))
+        pos += n
 
 
-def _units(text: str, start: int, end: int, count: Callable[[str], int], max_tokens: int) -> list[_Span]:
-    out: list[_Span] = []
-    for s, e in sentences(text, start, end):
-        n = count(text[s:e])
-        out.extend([_Span(s, e, n)] if n <= max_tokens else _split_long(text, s, e, count, max_tokens))
-    return out
+def _longest_fit(text: str, start: int, ends: Sequence[int], count: TokenCounter, max_tokens: int) -> int:
+    """How many of the candidate ``ends`` (ascending) to take so that ``text[start:end]`` fits.
+
+    Gallops then bisects, assuming the count grows with the end, so a piece of L
+    candidates costs O(log L) counts. At least 1: a single character is the smallest cut.
+    """
+
+    def fits(n: int) -> bool:
+        return count(text[start:ends[n - 1]]) <= max_tokens
+
+    good, step, bad = 1, 1, len(ends) + 1
+    while good + step < bad and fits(good + step):
+        good, step = good + step, step * 2
+    bad = min(bad, good + step)
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        good, bad = (mid, bad) if fits(mid) else (good, mid)
+    return good
 
 
-def _pack(text: str, units: list[_Span], count: Callable[[str], int], max_tokens: int,
+def _pack(text: str, units: list[_Unit], count: TokenCounter, max_tokens: int,
           overlap_tokens: int) -> Iterator[tuple[int, int]]:
-    i = 0
-    while i < len(units):
-        j, total = i, 0
-        while j < len(units) and total + units[j].tokens <= max_tokens:
-            total += units[j].tokens
-            j += 1
-        j = max(j, i + 1)
-        # Joining can add tokens at the seams; shrink until the real count fits.
-        while j > i + 1 and count(text[units[i].start:units[j - 1].end]) > max_tokens:
-            j -= 1
+    """Greedily pack consecutive units into ``(start, end)`` spans within the limit."""
+    if not units:
+        return
+    i, j = 0, _fill(text, units, 0, count, max_tokens)
+    while True:
         yield units[i].start, units[j - 1].end
-        if j >= len(units):
+        if j == len(units):
             return
-        back, k = 0, j
-        while k - 1 > i and back + units[k - 1].tokens <= overlap_tokens:
-            k -= 1
-            back += units[k].tokens
-        i = k
+        k = _overlap_start(units, i, j, min(overlap_tokens, max_tokens - units[j].tokens))
+        after = _fill(text, units, k, count, max_tokens)
+        # The overlap must leave room for at least one new unit, or chunks would repeat.
+        i, j = (k, after) if after > j else (j, _fill(text, units, j, count, max_tokens))
 
 
-def chunk_text(text: str, count_tokens: Callable[[str], int], max_tokens: int, overlap_tokens: int) -> list[Chunk]:
-    """Split ``text`` into chunks; ``[]`` for blank text."""
-    if max_tokens < 1:
-        raise ValueError("max_tokens must be >= 1")
-    out: list[Chunk] = []
-    for head, start, end in sections(text):
-        units = _units(text, start, end, count_tokens, max_tokens)
-        for s, e in _pack(text, units, count_tokens, max_tokens, max(0, overlap_tokens)):
-            out.append(Chunk(len(out), text[s:e], s, e, head))
-    return out
+def _fill(text: str, units: list[_Unit], i: int, count: TokenCounter, max_tokens: int) -> int:
+    """End (exclusive) of the longest run of units from ``i`` whose joined text fits."""
+    j, total = i + 1, units[i].tokens
+    while j < len(units) and total + units[j].tokens <= max_tokens:
+        total += units[j].tokens
+        j += 1
+    # Joining can add tokens at the seams (separators, merged word pieces): check the real count.
+    while j > i + 1 and count(text[units[i].start:units[j - 1].end]) > max_tokens:
+        j -= 1
+    return j
 
 
-def tokenizer_counter(tokenizer: Any) -> Callable[[str], int]:
-    """Token counter from a Hugging Face tokenizer, without special tokens."""
+def _overlap_start(units: list[_Unit], i: int, j: int, budget: int) -> int:
+    """First unit of the trailing run of ``units[i:j]`` (never all of it) within ``budget`` tokens."""
+    k, used = j, 0
+    while k - 1 > i and used + units[k - 1].tokens <= budget:
+        k -= 1
+        used += units[k].tokens
+    return k
+
+
+def tokenizer_counter(tokenizer: Any) -> TokenCounter:
+    """A token counter from a Hugging Face tokenizer, without special tokens.
+
+    The model adds its special tokens (``[CLS]``, ``[SEP]``) at embedding time, so
+    callers budget for them: ``max_tokens = max_seq_length - 2``.
+
+    Args:
+        tokenizer: A ``transformers`` tokenizer (anything with ``encode``).
+
+    Returns:
+        ``count(text) -> int``; it caches nothing.
+    """
 
     def count(text: str) -> int:
-        return len(tokenizer.encode(text, add_special_tokens=False))
+        # verbose=False: sentences longer than the model's limit are expected here, being cut.
+        return len(tokenizer.encode(text, add_special_tokens=False, verbose=False))
 
     return count

@@ -1,46 +1,90 @@
 import json
+from datetime import UTC, datetime
 
 import pytest
 
-from schemas import InvalidEvent, SensorEvent, decode, encode, message_key
+from schemas import (AppEventEnvelope, DocumentEvent, InvalidEvent, SensorEvent, decode, encode, entity_id,
+                     message_key, stamp)
 
 pytestmark = pytest.mark.unit
 
 BASE = {"event_id": "e1", "source": "gw", "tenant": "acme", "event_time": "2026-01-01T00:00:00+01:00"}
+PAYLOADS = {
+    "sensor": {"device_id": "p7", "metric": "t", "value": 1.5},
+    "app": {"app": "shop", "action": "refund", "actor": "maria", "attributes": {"eur": 20, "vip": True}},
+    "document": {"doc_id": "guide", "title": "Guide", "text": "Hello.", "version": 3},
+}
 
 
-def raw(**over: object) -> bytes:
-    return json.dumps({**BASE, "kind": "sensor",
-                       "payload": {"device_id": "p7", "metric": "t", "value": 1.5}, **over}).encode()
+def raw(kind: str = "sensor", **over: object) -> bytes:
+    return json.dumps({**BASE, "kind": kind, "payload": PAYLOADS[kind], **over}).encode()
 
 
-def test_round_trip() -> None:
-    e = decode(raw())
-    assert isinstance(e, SensorEvent) and e.payload.value == 1.5
+@pytest.mark.parametrize(("kind", "model", "entity"), [
+    ("sensor", SensorEvent, "p7"), ("app", AppEventEnvelope, "shop"), ("document", DocumentEvent, "guide")])
+def test_valid_events_of_each_kind_parse_and_round_trip(kind: str, model: type, entity: str) -> None:
+    e = decode(raw(kind))
+    assert isinstance(e, model) and e.tenant == "acme" and e.schema_version == 1
+    assert e.event_time == datetime(2025, 12, 31, 23, tzinfo=UTC)
+    assert entity_id(e) == entity
     assert decode(encode(e)) == e
 
 
-@pytest.mark.parametrize(("over", "loc"), [
-    ({"payload": {"device_id": "p7", "metric": "t", "value": "hot"}}, "payload.value"),
-    ({"payload": {"device_id": "p7", "metric": "t", "value": float("nan")}}, "payload.value"),
-    ({"payload": {"metric": "t", "value": 1}}, "payload.device_id"),
-    ({"event_time": "2026-01-01T00:00:00"}, "event_time"),
-    ({"tenant": "no spaces"}, "tenant"),
-    ({"extra": 1}, "extra"),
-    ({"kind": "document", "payload": {"doc_id": "d", "text": " "}}, "payload"),
+def test_tenant_defaults_and_deleted_document_needs_no_text() -> None:
+    e = decode(json.dumps({**BASE, "tenant": "default", "kind": "document",
+                           "payload": {"doc_id": "d", "deleted": True}}).encode())
+    assert isinstance(e, DocumentEvent) and e.payload.deleted and e.tenant == "default"
+
+
+@pytest.mark.parametrize(("kind", "over", "loc"), [
+    ("sensor", {"payload": {"device_id": "p7", "metric": "t", "value": "hot"}}, "payload.value"),
+    ("sensor", {"payload": {"device_id": "p7", "metric": "t", "value": float("nan")}}, "payload.value"),
+    ("sensor", {"payload": {"metric": "t", "value": 1}}, "payload.device_id"),
+    ("sensor", {"event_time": "2026-01-01T00:00:00"}, "event_time"),
+    ("sensor", {"event_time": "yesterday"}, "event_time"),
+    ("sensor", {"tenant": "no spaces"}, "tenant"),
+    ("sensor", {"event_id": "  "}, "event_id"),
+    ("sensor", {"extra": 1}, "extra"),
+    ("sensor", {"schema_version": 2}, "schema_version"),
+    ("app", {"payload": {"app": "shop"}}, "payload.action"),
+    ("app", {"payload": {"app": "shop", "action": "a", "attributes": {"deep": {"x": 1}}}},
+     "payload.attributes"),
+    ("document", {"payload": {"doc_id": "d", "text": " "}}, "payload"),
+    ("document", {"payload": {"doc_id": "d", "text": "t", "version": -1}}, "payload.version"),
 ])
-def test_invalid_fields_are_named(over: dict[str, object], loc: str) -> None:
+def test_invalid_fields_are_named(kind: str, over: dict[str, object], loc: str) -> None:
     with pytest.raises(InvalidEvent) as info:
-        decode(raw(**over))
-    assert any(e["loc"] == loc for e in info.value.errors), info.value.errors
+        decode(raw(kind, **over))
+    assert info.value.reason.startswith("schema: ")
+    locs = [e["loc"] for e in info.value.errors]
+    assert any(x == loc or x.startswith(loc + ".") for x in locs), locs
     assert loc in info.value.reason
 
 
-def test_deleted_document_needs_no_text() -> None:
-    e = decode(raw(kind="document", payload={"doc_id": "d", "deleted": True}))
-    assert e.payload.deleted  # type: ignore[union-attr]
+@pytest.mark.parametrize(("value", "prefix"), [
+    (None, "empty: "),
+    (b"x" * 1001, "oversize: 1001 bytes > limit 1000"),
+    (b"{oops", "json: "),
+    (b"\xff\xfe", "json: "),
+    (b"[1, 2]", "schema: expected a JSON object"),
+    (json.dumps({**BASE, "kind": "video", "payload": {}}).encode(), "schema: "),
+])
+def test_unreadable_records_say_why(value: bytes | None, prefix: str) -> None:
+    with pytest.raises(InvalidEvent) as info:
+        decode(value, max_bytes=1000)
+    assert info.value.reason.startswith(prefix), info.value.reason
+    assert info.value.errors
 
 
 def test_message_key_groups_one_entity_of_one_tenant() -> None:
-    a, b = decode(raw()), decode(raw(event_id="e2"))
+    a, b = decode(raw(event_id="e1")), decode(raw(event_id="e2"))
+    other_tenant = decode(raw(tenant="beta"))
     assert message_key(a) == message_key(b) == b"acme/p7"
+    assert message_key(other_tenant) == b"beta/p7"
+    assert message_key(decode(raw("document"))) == b"acme/guide"
+
+
+def test_stamp_sets_ingest_time_once() -> None:
+    now, later = datetime(2026, 1, 2, tzinfo=UTC), datetime(2026, 1, 3, tzinfo=UTC)
+    stamped = stamp(decode(raw()), now)
+    assert stamped.ingest_time == now and stamp(stamped, later).ingest_time == now

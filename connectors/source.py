@@ -1,0 +1,133 @@
+"""Sources: anything that yields events, and the one loop that moves them into Kafka.
+
+Input: a :class:`Source` (an async iterable of :class:`SourceItem`). Output: each valid
+event on its kind's topic (``topics.sensor`` / ``.app`` / ``.document``), each invalid
+item on ``topics.dead_letter`` with its reason.
+
+Semantics of :func:`run_source`:
+- At least once: an item's ``ack`` runs only after Kafka confirmed its record (the event
+  or its dead letter). A crash before that leaves the item unacknowledged, so a source
+  that redelivers unacknowledged items loses nothing; deterministic event ids make the
+  duplicate harmless downstream.
+- Order: records are handed to the producer in source order, so events of one entity
+  (same key, same partition) keep their order, except a record that had to be retried.
+  Acks may run out of order.
+- Errors: a retriable delivery failure is retried (``retries`` times, with backoff); a
+  non-retriable one (e.g. a record too large) sends the event to the dead-letter topic.
+  When even that fails, reading stops, in-flight records settle, and the error is raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from connectors.config import TopicSettings
+from connectors.dead_letter import send_dead_letter
+from connectors.producer import Delivered, DeliveryFailed, Producer
+from schemas import AnyEvent, encode, message_key
+
+__all__ = ["Progress", "Source", "SourceItem", "run_source", "topic_for"]
+
+Progress = Callable[[dict[str, int]], None]
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One item of a source: an ``event``, or an ``error`` (one line) with the ``raw`` bytes it came from.
+
+    ``ack``, when set, tells the source the item is safely in Kafka (e.g. commit a file
+    position, ack an MQTT message).
+    """
+
+    event: AnyEvent | None = None
+    raw: bytes | None = None
+    error: str | None = None
+    ack: Callable[[], Awaitable[None]] | None = None
+
+
+class Source(Protocol):
+    """Yields :class:`SourceItem` s; ends when the source is exhausted (a live source never ends)."""
+
+    def __aiter__(self) -> AsyncIterator[SourceItem]: ...
+
+
+def topic_for(event: AnyEvent, topics: TopicSettings) -> str:
+    """The topic of the event's kind."""
+    return str(getattr(topics, event.kind.value))
+
+
+async def run_source(source: Source, producer: Producer, topics: TopicSettings,
+                     progress: Progress | None = None, *, window: int = 1000, retries: int = 3,
+                     stage: str = "source") -> dict[str, int]:
+    """Produce every item of ``source``; return ``{"produced": n, "dead_lettered": m}``.
+
+    At most ``window`` items are in flight at once (bounded memory for endless sources).
+    ``progress`` is called with the counters after every settled item.
+
+    Raises:
+        DeliveryFailed: a record could be neither delivered nor dead-lettered.
+    """
+    counts = {"produced": 0, "dead_lettered": 0}
+    room = asyncio.Semaphore(window)
+    pending: set[asyncio.Task[None]] = set()
+    failures: list[BaseException] = []
+
+    def settled(task: asyncio.Task[None]) -> None:
+        pending.discard(task)
+        room.release()
+        if not task.cancelled() and task.exception() is not None:
+            failures.append(task.exception())  # type: ignore[arg-type]
+        if progress is not None:
+            progress(dict(counts))
+
+    try:
+        async for item in source:
+            await room.acquire()
+            if failures:
+                break
+            task = asyncio.create_task(_deliver(item, producer, topics, counts, retries, stage))
+            pending.add(task)
+            task.add_done_callback(settled)
+    except asyncio.CancelledError:  # unacknowledged items stay unacknowledged: nothing is lost
+        for task in pending:
+            task.cancel()
+        raise
+    finally:
+        await asyncio.gather(*pending, return_exceptions=True)
+    if failures:
+        raise failures[0]
+    return counts
+
+
+async def _deliver(item: SourceItem, producer: Producer, topics: TopicSettings, counts: dict[str, int],
+                   retries: int, stage: str) -> None:
+    if item.event is None:
+        await send_dead_letter(producer, topics.dead_letter, item.raw, None,
+                               item.error or "source: item carries neither an event nor an error", stage)
+        counts["dead_lettered"] += 1
+    else:
+        try:
+            await _send_retrying(producer, topic_for(item.event, topics), item.event, retries)
+            counts["produced"] += 1
+        except DeliveryFailed as exc:
+            if exc.retriable:
+                raise
+            await send_dead_letter(producer, topics.dead_letter, encode(item.event), message_key(item.event),
+                                   f"kafka: {exc}", stage)
+            counts["dead_lettered"] += 1
+    if item.ack is not None:
+        await item.ack()
+
+
+async def _send_retrying(producer: Producer, topic: str, event: AnyEvent, retries: int) -> Delivered:
+    for attempt in range(retries + 1):
+        try:
+            return await producer.send_event(topic, event)
+        except DeliveryFailed as exc:
+            if not exc.retriable or attempt == retries:
+                raise
+            await asyncio.sleep(min(2.0**attempt, 30.0))
+    raise AssertionError("unreachable")
