@@ -54,6 +54,7 @@ class TopicSettings(BaseModel):
     app: str = "headwater.app.v1"
     document: str = "headwater.document.v1"
     dead_letter: str = "headwater.deadletter.v1"
+    audit: str = "headwater.audit.v1"  # one record per curation drop: what, why, from which event
 
     def inputs(self) -> list[str]:
         return [self.sensor, self.app, self.document]

@@ -255,12 +255,16 @@ class Producer:
 
         def report(err: KafkaError | None, msg: Message) -> None:
             self._finish(failed=err is not None)
-            on_done(DeliveryFailed(topic, err) if err else Delivered(msg.topic(), msg.partition(), msg.offset()))
+            if err is not None:
+                on_done(DeliveryFailed(topic, err))
+            else:
+                on_done(Delivered(msg.topic(), msg.partition(), msg.offset()))
 
         self._count(in_flight=1)
         while True:
             try:
-                self._kafka.produce(topic, value, key, headers=list((headers or {}).items()), on_delivery=report)
+                self._kafka.produce(topic, value, key, headers=list((headers or {}).items()),
+                                    on_delivery=report)
                 return
             except BufferError:  # librdkafka's own queue is full: let deliveries drain
                 self._kafka.poll(0.1)

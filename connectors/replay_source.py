@@ -40,8 +40,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from connectors.source import SourceItem
 from schemas import AnyEvent, InvalidEvent, Kind, validate_obj
 
-__all__ = ["PRESETS", "ProgressLine", "Record", "ReplayMapping", "ReplaySource", "RowError", "count_records",
-           "map_record", "preset", "read_records"]
+__all__ = ["PRESETS", "Pacer", "ProgressLine", "Record", "ReplayMapping", "ReplaySource", "RowError",
+           "count_records", "items_for", "map_record", "preset", "read_records"]
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -57,9 +57,9 @@ class ReplayMapping(BaseModel):
     fixed values. ``time_format`` is ``None`` (ISO 8601, naive = UTC), ``"epoch_s"``,
     ``"epoch_ms"`` or a ``strptime`` format; without ``event_time_field`` every event gets
     ``default_time``. ``event_id_template`` and ``message_template`` are ``str.format``
-    templates over the record plus ``name`` (the source name), ``row`` and, when melting,
-    ``metric``. An app event without ``message_template`` or ``fields["message"]`` gets a
-    message listing the record's fields.
+    templates over the record plus ``name`` (the source name), ``row`` and ``metric`` (the
+    reading's metric; empty for other kinds). An app event without ``message_template`` or
+    ``fields["message"]`` gets a message listing the record's fields.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -99,9 +99,8 @@ class ReplayMapping(BaseModel):
         if col not in self.melt:
             raise ValueError(f"{col!r} is not one of the melted columns {self.melt}")
         constants = {**self.constants, "metric": self.metrics.get(col, col), "unit": self.units.get(col, "")}
-        return self.model_copy(update={
-            "melt": None, "fields": {**self.fields, "value": col}, "constants": constants,
-            "event_id_template": self.event_id_template.replace("-{metric}", "")})
+        return self.model_copy(update={"melt": None, "fields": {**self.fields, "value": col},
+                                       "constants": constants})
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ def map_record(mapping: ReplayMapping, data: dict[str, Any], row: int, *, name: 
     when = _event_time(mapping, data)
     base = _payload(mapping, data, context)
     if not mapping.melt:
-        return [_event(mapping, base, context, when, name, tenant)]
+        return [_event(mapping, base, {**context, "metric": base.get("metric", "")}, when, name, tenant)]
     return [_event(mapping, {**base, "metric": mapping.metrics.get(col, col), "value": _get(data, col),
                              "unit": mapping.units.get(col, base.get("unit", ""))},
                    {**context, "metric": mapping.metrics.get(col, col)}, when, name, tenant)
@@ -183,12 +182,12 @@ def _parse_time(value: Any, fmt: str | None) -> datetime:
         return datetime.fromtimestamp(float(value) / 1000, tz=UTC)
     if fmt is None:
         return datetime.fromisoformat(str(value))
-    return datetime.strptime(str(value), fmt)  # noqa: DTZ007 - naive times are read as UTC by the caller
+    return datetime.strptime(str(value), fmt)  # naive: the caller reads it as UTC
 
 
 def read_records(path: Path) -> Iterator[Record]:
     """The records of ``path``, in file order: ``.csv`` rows, ``.jsonl``/``.ndjson`` lines, a ``.json``
-    array, or, for a folder, each ``*.txt`` file as ``{name, stem, text}`` (sorted by name)."""
+    array, or, for a folder, each ``*.txt`` file as ``{name, stem, path, text}`` (sorted by name)."""
     if path.is_dir():
         return _text_files(path)
     suffix = path.suffix.lower()
@@ -208,16 +207,19 @@ def _csv_rows(path: Path) -> Iterator[Record]:
             raw = json.dumps(values, default=str).encode()
             where = f"line {reader.line_num}"
             if None in values or None in values.values():
-                yield Record(row, where, None, raw, f"{len(values)} columns, header has {len(reader.fieldnames or [])}")
+                header = len(reader.fieldnames or [])
+                yield Record(row, where, None, raw, f"column count differs from the header's {header}")
             else:
                 yield Record(row, where, values, raw)
 
 
 def _json_lines(path: Path) -> Iterator[Record]:
     with path.open(encoding="utf-8") as f:
-        lines = (line for line in f if line.strip())
-        for row, (line_no, line) in enumerate((n, line) for n, line in enumerate(lines, start=1)):
-            yield _json_record(row, f"line {line_no}", line)
+        row = 0
+        for line_no, line in enumerate(f, start=1):
+            if line.strip():
+                yield _json_record(row, f"line {line_no}", line)
+                row += 1
 
 
 def _json_array(path: Path) -> Iterator[Record]:
@@ -228,7 +230,7 @@ def _json_array(path: Path) -> Iterator[Record]:
         yield _json_record(row, f"item {row}", obj)
 
 
-def _json_record(row: int, where: str, value: str | Any) -> Record:
+def _json_record(row: int, where: str, value: Any) -> Record:
     try:
         obj = json.loads(value) if isinstance(value, str) else value
     except json.JSONDecodeError as exc:
@@ -242,7 +244,8 @@ def _json_record(row: int, where: str, value: str | Any) -> Record:
 def _text_files(folder: Path) -> Iterator[Record]:
     for row, p in enumerate(sorted(folder.glob("*.txt"))):
         text = p.read_text(encoding="utf-8", errors="replace")
-        yield Record(row, p.name, {"name": p.name, "stem": p.stem, "text": text}, text.encode())
+        data = {"name": p.name, "stem": p.stem, "path": f"{folder.name}/{p.name}", "text": text}
+        yield Record(row, p.name, data, text.encode())
 
 
 def count_records(path: Path, limit: int | None = None) -> int:
@@ -252,12 +255,13 @@ def count_records(path: Path, limit: int | None = None) -> int:
 
 def items_for(record: Record, mapping: ReplayMapping, *, name: str, tenant: str) -> list[SourceItem]:
     """The source items of one record: its events, or one error item naming row and line."""
+    where = f"replay: {name} row {record.row} ({record.where})"
     if record.data is None:
-        return [SourceItem(raw=record.raw, error=f"replay: {name} row {record.row} ({record.where}): {record.error}")]
+        return [SourceItem(raw=record.raw, error=f"{where}: {record.error}")]
     try:
         events = map_record(mapping, record.data, record.row, name=name, tenant=tenant)
     except RowError as exc:
-        return [SourceItem(raw=record.raw, error=f"replay: {name} row {record.row} ({record.where}): {exc}")]
+        return [SourceItem(raw=record.raw, error=f"{where}: {exc}")]
     return [SourceItem(event=e) for e in events]
 
 
@@ -314,8 +318,10 @@ class ProgressLine:
         self.label, self.total, self.every_s = label, total, every_s
         self.stream = stream or sys.stderr
         self.started = self._last = time.monotonic()
+        self.last: dict[str, int] = {"produced": 0, "dead_lettered": 0}
 
     def __call__(self, counts: dict[str, int]) -> None:
+        self.last = counts
         if time.monotonic() - self._last >= self.every_s:
             self.show(counts)
 
@@ -324,7 +330,8 @@ class ProgressLine:
         done = counts.get("produced", 0) + counts.get("dead_lettered", 0)
         rate = done / max(self._last - self.started, 1e-9)
         of = f"/{self.total}" if self.total is not None else ""
-        print(f"{self.label}: {done}{of} events, {rate:,.1f}/s, {counts.get('dead_lettered', 0)} dead-lettered",
+        dead = counts.get("dead_lettered", 0)
+        print(f"{self.label}: {done}{of} events, {rate:,.1f}/s, {dead} dead-lettered",
               file=self.stream, flush=True)
 
 
@@ -349,7 +356,7 @@ _JEOPARDY = ReplayMapping(
 
 _WIKI = ReplayMapping(
     kind=Kind.DOCUMENT, event_id_template="wiki-{stem}-v1", constants={"content_type": "text/plain"},
-    fields={"doc_id": "stem", "title": "stem", "text": "text"})
+    fields={"doc_id": "stem", "title": "stem", "uri": "path", "text": "text"})
 
 PRESETS: dict[str, tuple[str, tuple[str, ...], ReplayMapping]] = {
     "occupancy": ("river", ("drift", "datasets", "occupancy.csv"), _OCCUPANCY),

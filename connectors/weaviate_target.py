@@ -28,7 +28,7 @@ DATA_TYPES = {
 }
 # Ids and enum-like values must match exactly in filters, not as analysed words.
 FIELD_TOKENIZED = {"kind", "source", "entity_id", "event_id", "doc_id", "uri", "kafka_topic", "language",
-                   "content_hash", "device_id", "app", "metric", "unit"}
+                   "content_hash", "device_id", "app", "metric", "unit", "record_type", "lsh_bands"}
 
 
 class TargetUnavailable(RuntimeError):
@@ -47,15 +47,22 @@ class Failure:
     reason: str
 
 
+def _property(key: str, kind: str) -> Property:
+    return Property(name=key, data_type=DATA_TYPES[kind],
+                    tokenization=Tokenization.FIELD if key in FIELD_TOKENIZED and kind.startswith("text") else None,
+                    skip_vectorization=True)
+
+
 def ensure_collection(client: weaviate.WeaviateClient, name: str, property_types: Mapping[str, str]) -> None:
+    """Create the collection, or add properties a newer Headwater declares (additive schema changes)."""
     if client.collections.exists(name):
+        col = client.collections.use(name)
+        have = {p.name for p in col.config.get().properties}
+        for key, kind in property_types.items():
+            if key not in have:
+                col.config.add_property(_property(key, kind))
         return
-    props = [
-        Property(name=key, data_type=DATA_TYPES[kind],
-                 tokenization=Tokenization.FIELD if key in FIELD_TOKENIZED and kind == "text" else None,
-                 skip_vectorization=True)
-        for key, kind in property_types.items()
-    ]
+    props = [_property(key, kind) for key, kind in property_types.items()]
     client.collections.create(
         name,
         properties=props,
@@ -123,3 +130,42 @@ def indexed_version(client: weaviate.WeaviateClient, name: str, tenant: str, doc
             return None
         raise TargetUnavailable(f"weaviate query failed: {exc}") from exc
     return int(res.objects[0].properties["doc_version"]) if res.objects else None
+
+
+def _tenant_missing(exc: Exception) -> bool:
+    return "tenant" in str(exc).lower() and "not found" in str(exc).lower()
+
+
+def find_by_fingerprint(client: weaviate.WeaviateClient, name: str, tenant: str, hashes: list[str],
+                        bands: list[str], limit: int = 2000) -> list[dict[str, Any]]:
+    """Objects of a tenant whose content hash or any LSH band matches (duplicate candidates)."""
+    parts = []
+    if hashes:
+        parts.append(Filter.by_property("content_hash").contains_any(hashes))
+    if bands:
+        parts.append(Filter.by_property("lsh_bands").contains_any(bands))
+    if not parts or not client.collections.exists(name):
+        return []
+    try:
+        col = client.collections.use(name).with_tenant(tenant)
+        res = col.query.fetch_objects(filters=Filter.any_of(parts), limit=limit,
+                                      return_properties=["content_hash", "doc_id", "text", "lsh_bands"])
+    except WeaviateBaseError as exc:
+        if _tenant_missing(exc):
+            return []
+        raise TargetUnavailable(f"weaviate duplicate lookup failed: {exc}") from exc
+    return [{"uuid": str(o.uuid), "content_hash": o.properties.get("content_hash") or "",
+             "doc_id": o.properties.get("doc_id") or "", "text": o.properties.get("text") or "",
+             "lsh_bands": o.properties.get("lsh_bands") or []} for o in res.objects]
+
+
+def delete_older_than(client: weaviate.WeaviateClient, name: str, field: str, value: str, cutoff: Any) -> int:
+    """Delete, in every tenant, objects with ``field == value`` and an event time before ``cutoff``."""
+    if not client.collections.exists(name):
+        return 0
+    col = client.collections.use(name)
+    where = Filter.by_property(field).equal(value) & Filter.by_property("event_time").less_than(cutoff)
+    try:
+        return sum(int(col.with_tenant(t).data.delete_many(where=where).successful) for t in col.tenants.get())
+    except WeaviateBaseError as exc:
+        raise TargetUnavailable(f"weaviate expiry failed: {exc}") from exc

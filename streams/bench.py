@@ -42,16 +42,9 @@ def ceiling(embedder: Any, texts: Sequence[str], repeats: int = 3) -> float:
 
 
 def expected_records(events: Sequence[AnyEvent], embedder: Any, settings: Settings) -> list[Any]:
-    from streams.pipeline import plan_batch
-    from streams.transforms.enrich import KafkaPosition
-    from streams.transforms.validate import Item
+    from streams.pipeline import plan_events
 
-    items = [Item(encode(e), message_key(e), KafkaPosition("bench", 0, i)) for i, e in enumerate(events)]
-    plan = plan_batch(items, embedder.token_counter(), document_topic="bench",
-                      max_bytes=settings.chunk.max_event_bytes,
-                      max_tokens=min(settings.chunk.max_tokens, embedder.max_tokens),
-                      overlap_tokens=settings.chunk.overlap_tokens)
-    return plan.all_records()
+    return plan_events(events, embedder.token_counter(), settings, embedder.max_tokens)
 
 
 def _count(client: Any, collection: str, tenant: str) -> int:

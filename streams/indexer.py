@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors import weaviate_target as target
+from streams.curation import Drop
+from streams.dedup import Existing, find_duplicates
 from streams.embedder import Embedder
 from streams.pipeline import Plan
 from streams.transforms.enrich import PROPERTY_TYPES, ChunkRecord
 
-INDEX_PROPERTY_TYPES = {**PROPERTY_TYPES, "index_time": "date", "model_id": "text"}
+INDEX_PROPERTY_TYPES = {**PROPERTY_TYPES, "index_time": "date", "model_id": "text", "record_type": "text",
+                        "lsh_bands": "text[]"}
 
 
 @dataclass
@@ -32,11 +35,14 @@ class Outcome:
     failures: list[target.Failure]
     embed_s: float = 0.0
     write_s: float = 0.0
+    duplicates: list[Drop] = field(default_factory=list)
 
 
 class Indexer:
     def __init__(self, client: Any, embedder: Embedder, collection: str,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *, dedup: bool = True,
+                 near: bool = True, near_threshold: float = 0.7) -> None:
+        self.dedup, self.near, self.near_threshold = dedup, near, near_threshold
         self.client = client
         self.embedder = embedder
         self.collection = collection
@@ -45,6 +51,8 @@ class Indexer:
 
     def execute(self, plan: Plan) -> Outcome:
         skipped = self._drop_obsolete_versions(plan)
+        dups = plan.drop_records(find_duplicates(plan.all_records(), self._lookup, threshold=self.near_threshold,
+                                                 near=self.near)) if self.dedup else []
         records = plan.all_records()
         t0 = time.perf_counter()
         vectors = self.embedder.encode([r.text for r in records])
@@ -57,7 +65,18 @@ class Indexer:
             deleted += target.delete_entity(self.client, self.collection, w.tenant, w.doc_id, w.version)
         for tenant, doc_id in plan.doc_deletes:
             deleted += target.delete_entity(self.client, self.collection, tenant, doc_id)
-        return Outcome(len(stamped) - len(failures), deleted, skipped, failures, t1 - t0, time.perf_counter() - t1)
+        return Outcome(len(stamped) - len(failures), deleted, skipped, failures, t1 - t0, time.perf_counter() - t1,
+                       dups)
+
+    def _lookup(self, tenant: str, hashes: list[str], bands: list[str]) -> list[Existing]:
+        return [Existing(o["uuid"], o["doc_id"], o["content_hash"], o["text"], tuple(o["lsh_bands"]))
+                for o in target.find_by_fingerprint(self.client, self.collection, tenant, hashes, bands)]
+
+    def expire(self, now: datetime, ttl_by_kind: dict[str, float], ttl_by_source: dict[str, float]) -> int:
+        """Delete chunks older than their kind's or source's TTL (by event time); returns how many."""
+        rules = [("kind", k, v) for k, v in ttl_by_kind.items()] + [("source", k, v) for k, v in ttl_by_source.items()]
+        return sum(target.delete_older_than(self.client, self.collection, field_, value, now - timedelta(seconds=ttl))
+                   for field_, value, ttl in rules)
 
     def _drop_obsolete_versions(self, plan: Plan) -> int:
         skipped = 0

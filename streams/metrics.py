@@ -20,6 +20,7 @@ class Metrics:
     def __init__(self, window: int = 10_000) -> None:
         self.counts: Counter[str] = Counter()
         self.seconds: Counter[str] = Counter()
+        self.cache: dict[str, float] = {}
         self.latencies: deque[float] = deque(maxlen=window)
 
     def observe_freshness(self, ingest_times: Iterable[datetime], indexed_at: datetime) -> None:
@@ -31,6 +32,7 @@ class Metrics:
         return {
             "counts": dict(self.counts),
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+            "embedding_cache": self.cache,
             "freshness_s": {"n": len(lat), "p50": percentile(lat, 50), "p95": percentile(lat, 95),
                             "p99": percentile(lat, 99), "max": max(lat, default=0.0)},
         }

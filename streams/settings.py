@@ -56,6 +56,42 @@ class EmbedSettings(BaseModel):
     torch_threads: int | None = None
 
 
+class QualitySettings(BaseModel):
+    """Triviality rules (see ``streams.transforms.curate.QualityRules``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    min_chars: int = 12
+    min_words: int = 3
+    max_symbol_ratio: float = 0.5
+    min_unique_word_ratio: float = 0.25
+    blocked_words: tuple[str, ...] = ("fuck", "shit", "cunt", "nigger", "porn", "xxx")
+    languages: tuple[str, ...] = ()
+
+
+class CurateSettings(BaseModel):
+    """In-stream curation: what never reaches the index."""
+
+    model_config = ConfigDict(frozen=True)
+
+    enabled: bool = True
+    redact_pii: bool = True
+    # Extra redaction patterns: label -> regex, e.g. {"EMPLOYEE_ID": "EMP-\\d{6}"}
+    pii_patterns: dict[str, str] = {}
+    redact_dead_letters: bool = True
+    dedup_exact: bool = True
+    dedup_near: bool = True
+    near_threshold: float = 0.7
+    quality: QualitySettings = QualitySettings()
+    quality_by_source: dict[str, QualitySettings] = {}
+    classifier: str | None = None  # "module:function", f(text) -> reason or None
+    ttl_s_by_kind: dict[str, float] = {}  # e.g. {"sensor": 604800}; expired chunks leave Weaviate
+    ttl_s_by_source: dict[str, float] = {}
+    sensor_current_state: bool = True
+    cache_enabled: bool = True
+    cache_max_entries: int = 1_000_000
+
+
 class SearchSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -89,4 +125,5 @@ class Settings(BaseSettings):
     chunk: ChunkSettings = ChunkSettings()
     embed: EmbedSettings = EmbedSettings()
     search: SearchSettings = SearchSettings()
+    curate: CurateSettings = CurateSettings()
     worker: WorkerSettings = WorkerSettings()

@@ -15,6 +15,7 @@ Effectively-once comes from at-least-once delivery plus deterministic object ids
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,10 +26,13 @@ import faust
 
 from connectors.dead_letter import dead_letter_headers
 from connectors.weaviate_target import TargetUnavailable
+from streams.curation import Curation
+from streams.embed_cache import CachedEmbedder
 from streams.indexer import Indexer, Outcome
 from streams.metrics import Metrics
 from streams.pipeline import Plan, plan_batch
 from streams.settings import Settings
+from streams.transforms.curate import redact
 from streams.transforms.enrich import KafkaPosition
 from streams.transforms.validate import Item, Rejected
 
@@ -50,10 +54,18 @@ class Runtime:
             from streams.embedder import Embedder
             from streams.weaviate_client import connect
 
-            embedder = Embedder(self.settings.embed)
+            cur = self.settings.curate
+            embedder: Any = Embedder(self.settings.embed)
+            if cur.cache_enabled:
+                path = self.settings.stack.data_dir / "cache" / "embeddings.sqlite"
+                embedder = CachedEmbedder(embedder, path, cur.cache_max_entries)
+            self.embedder = embedder
             self._count_tokens = embedder.token_counter()
             self.max_tokens = min(self.settings.chunk.max_tokens, embedder.max_tokens)
-            self._indexer = Indexer(connect(self.settings.weaviate), embedder, self.settings.weaviate.collection)
+            self.curation = Curation.from_settings(cur) if cur.enabled else None
+            self._indexer = Indexer(connect(self.settings.weaviate), embedder, self.settings.weaviate.collection,
+                                    dedup=cur.enabled and cur.dedup_exact, near=cur.enabled and cur.dedup_near,
+                                    near_threshold=cur.near_threshold)
         return self._indexer
 
     async def run(self, fn: Any, *args: Any) -> Any:
@@ -61,14 +73,15 @@ class Runtime:
 
     async def warm_up(self) -> None:
         # The first forward passes allocate and pick kernels; pay that before the first event.
-        await self.run(lambda: self._init().embedder.encode(["warm up " * n for n in (4, 32, 128)] * 4))
+        model = await self.run(lambda: getattr(self._init().embedder, "inner", self._init().embedder))
+        await self.run(lambda: model.encode(["warm up " * n for n in (4, 32, 128)] * 4))
 
     def plan(self, items: list[Item]) -> Plan:
         self._init()
         c = self.settings.chunk
         return plan_batch(items, self._count_tokens, document_topic=self.settings.topics.document,
                           max_bytes=c.max_event_bytes, max_tokens=self.max_tokens,
-                          overlap_tokens=min(c.overlap_tokens, self.max_tokens // 2))
+                          overlap_tokens=min(c.overlap_tokens, self.max_tokens // 2), curation=self.curation)
 
     def execute(self, plan: Plan) -> Outcome:
         return self._init().execute(plan)
@@ -100,6 +113,7 @@ def create_app(settings: Settings) -> faust.App:
     inputs = app.topic(*settings.topics.inputs(), key_type=bytes, value_type=bytes,
                        key_serializer="raw", value_serializer="raw", allow_empty=True)
     dead = app.topic(settings.topics.dead_letter, key_serializer="raw", value_serializer="raw")
+    audit = app.topic(settings.topics.audit, key_serializer="raw", value_serializer="raw")
     batch_n, within = settings.embed.batch_max_events, settings.embed.batch_timeout_ms / 1000
 
     async def dead_letter(rejected: list[Rejected]) -> None:
@@ -107,7 +121,13 @@ def create_app(settings: Settings) -> faust.App:
             p = r.item.position
             headers = dead_letter_headers(reason=r.reason, stage=r.stage, source_topic=p.topic,
                                           partition=p.partition, offset=p.offset)
-            fut = await dead.send(key=r.item.key, value=r.item.value or b"",
+            value = r.item.value or b""
+            if settings.curate.redact_dead_letters:
+                # The dead-letter topic must not become a PII leak: values are kept as redacted text.
+                value = redact(value.decode("utf-8", errors="replace"))[0].encode()
+                headers["headwater.reason"] = redact(headers["headwater.reason"])[0]
+                headers["headwater.redacted"] = "true"
+            fut = await dead.send(key=r.item.key, value=value,
                                   headers=[(k, v.encode()) for k, v in headers.items()])
             await fut
             rt.metrics.counts[f"dead_letter.{r.stage}"] += 1
@@ -146,8 +166,25 @@ def create_app(settings: Settings) -> faust.App:
         c["chunks.deleted"] += outcome.deleted
         c["obsolete"] += outcome.skipped_obsolete + plan.obsolete
         c["batches"] += 1
+        await account(plan, outcome)
         rt.metrics.seconds["embed"] += outcome.embed_s
         rt.metrics.seconds["write"] += outcome.write_s
+
+    async def account(plan: Plan, outcome: Outcome) -> None:
+        for d in plan.dropped + outcome.duplicates:
+            rt.metrics.counts[f"dropped.{d.reason.split(' ')[0]}.{d.kind}"] += 1
+            await audit.send(key=d.event_id.encode(), value=json.dumps(
+                {"action": "drop", "event_id": d.event_id, "kind": d.kind, "source": d.source, "tenant": d.tenant,
+                 "reason": d.reason, "chunk_index": d.chunk_index}).encode())
+        for event, counts in plan.redactions:
+            for label, n in counts.items():
+                rt.metrics.counts[f"redacted.{label}.{event.kind.value}"] += n
+            await audit.send(key=event.event_id.encode(), value=json.dumps(
+                {"action": "redact", "event_id": event.event_id, "kind": event.kind.value, "source": event.source,
+                 "tenant": event.tenant, "labels": dict(counts)}).encode())
+        cache = getattr(rt.embedder, "stats", None)
+        if cache is not None:
+            rt.metrics.cache = cache()
 
     @app.agent(inputs)
     async def index(stream: faust.StreamT[bytes]) -> None:
@@ -168,6 +205,17 @@ def create_app(settings: Settings) -> faust.App:
         snap = rt.metrics.snapshot()
         if snap["counts"]:
             log.info("headwater metrics %s", snap)
+
+    @app.timer(60.0)
+    async def expire() -> None:
+        cur = settings.curate
+        if cur.ttl_s_by_kind or cur.ttl_s_by_source:
+            try:
+                n = await rt.run(lambda: rt._init().expire(datetime.now(UTC), cur.ttl_s_by_kind, cur.ttl_s_by_source))
+            except TargetUnavailable as exc:
+                log.warning("expiry skipped, weaviate unavailable: %s", exc)
+                return
+            rt.metrics.counts["expired"] += n
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Any) -> Any:

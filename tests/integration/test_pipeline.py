@@ -19,11 +19,9 @@ from weaviate.classes.query import Filter
 
 from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, encode, message_key
 from streams.embedder import Embedder
-from streams.pipeline import plan_batch
+from streams.pipeline import plan_events
 from streams.search import SearchRequest, search
 from streams.settings import Settings
-from streams.transforms.enrich import KafkaPosition
-from streams.transforms.validate import Item
 from connectors import datasets as realdata
 from streams.worker_process import Worker, wait_for
 
@@ -74,13 +72,8 @@ def _uuids(client: Any, worker: Worker, tenant: str, where: Any = None) -> list[
 
 
 def _expected_uuids(events: list[AnyEvent], embedder: Embedder, settings: Settings) -> set[str]:
-    """What the pure stages say must be indexed (independent of the worker process)."""
-    items = [Item(encode(e), message_key(e), KafkaPosition("x", 0, i)) for i, e in enumerate(events)]
-    plan = plan_batch(items, embedder.token_counter(), document_topic="x", max_bytes=settings.chunk.max_event_bytes,
-                      max_tokens=min(settings.chunk.max_tokens, embedder.max_tokens),
-                      overlap_tokens=settings.chunk.overlap_tokens)
-    assert not plan.rejected
-    return {r.uuid for r in plan.all_records()}
+    """What the pure stages and the curation policy say must be indexed (independent of the worker)."""
+    return {r.uuid for r in plan_events(events, embedder.token_counter(), settings, embedder.max_tokens)}
 
 
 def test_mixed_real_events_index_exactly_the_expected_chunks(worker: Worker, client: Any, embedder: Embedder,

@@ -1,0 +1,116 @@
+"""Curation policy for one worker: built from settings once, applied by the pure plan.
+
+Holds only configuration and pure callables (compiled patterns, quality rules per
+source, an optional classifier); no I/O. See :mod:`streams.transforms.curate`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC
+
+from schemas import AnyEvent, AppEventEnvelope, DocumentEvent, SensorEvent
+from streams.settings import CurateSettings, QualitySettings
+from streams.transforms.curate import QualityRules, content_key, lsh_bands, quality_issue, redact
+from streams.transforms.enrich import ChunkRecord, chunk_uuid
+from streams.transforms.render import Rendered, number, pretty_unit
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A record curation kept out of the index, for counters and the audit topic."""
+
+    event_id: str
+    kind: str
+    source: str
+    tenant: str
+    reason: str
+    chunk_index: int = -1
+
+
+def _rules(q: QualitySettings) -> QualityRules:
+    return QualityRules(min_chars=q.min_chars, min_words=q.min_words, max_symbol_ratio=q.max_symbol_ratio,
+                        min_unique_word_ratio=q.min_unique_word_ratio, blocked_words=q.blocked_words,
+                        languages=q.languages)
+
+
+def _load(path: str | None) -> Callable[[str], str | None] | None:
+    if not path:
+        return None
+    module, _, name = path.partition(":")
+    fn: Callable[[str], str | None] = getattr(importlib.import_module(module), name)
+    return fn
+
+
+@dataclass(frozen=True)
+class Curation:
+    redact_pii: bool = True
+    patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    rules: QualityRules = QualityRules()
+    rules_by_source: dict[str, QualityRules] = field(default_factory=dict)
+    classifier: Callable[[str], str | None] | None = None
+    near: bool = True
+    exact: bool = True
+    sensor_state: bool = True
+
+    @classmethod
+    def from_settings(cls, s: CurateSettings) -> Curation:
+        return cls(redact_pii=s.redact_pii, patterns=tuple((k, re.compile(v)) for k, v in s.pii_patterns.items()),
+                   rules=_rules(s.quality), rules_by_source={k: _rules(v) for k, v in s.quality_by_source.items()},
+                   classifier=_load(s.classifier), near=s.dedup_near, exact=s.dedup_exact,
+                   sensor_state=s.sensor_current_state)
+
+    def redact(self, r: Rendered) -> tuple[Rendered, Counter[str]]:
+        if not self.redact_pii:
+            return r, Counter()
+        text, counts = redact(r.text, self.patterns)
+        title, more = redact(r.title, self.patterns)
+        props = {}
+        for k, v in r.properties.items():
+            if isinstance(v, str):
+                v, extra = redact(v, self.patterns)
+                more.update(extra)
+            props[k] = v
+        return Rendered(text, title, props), counts + more
+
+    def issue(self, event: AnyEvent, text: str, language: str) -> str | None:
+        if isinstance(event, SensorEvent):
+            return None
+        reason = quality_issue(text, self.rules_by_source.get(event.source, self.rules), language)
+        if reason is None and self.classifier is not None:
+            label = self.classifier(text)
+            reason = f"classifier:{label}" if label else None
+        return reason
+
+    def fingerprint(self, event: AnyEvent, rec: ChunkRecord, dedup_text: str) -> ChunkRecord:
+        props = {**rec.properties, "content_hash": content_key(dedup_text), "record_type": "chunk",
+                 "lsh_bands": lsh_bands(dedup_text) if self.near and not isinstance(event, SensorEvent) else []}
+        return replace(rec, properties=props)
+
+
+def dedup_text(event: AnyEvent, rec: ChunkRecord, message: str) -> str:
+    """What "the same content" means: an app event's message (not its time), a document chunk's text."""
+    if isinstance(event, AppEventEnvelope) and message.strip():
+        idx = rec.properties["chunk_index"]
+        return message if idx == 0 else f"{message} #{idx}"
+    if isinstance(event, DocumentEvent):
+        return rec.text
+    return f"{event.event_id} {rec.text}"  # sensor readings are never deduplicated by content
+
+
+def state_record(event: SensorEvent, reading: ChunkRecord) -> ChunkRecord:
+    """The device's "current state" text; one object per (device, metric), replaced by newer readings."""
+    p = event.payload
+    unit = pretty_unit(p.unit)
+    where = f" in {p.location}" if p.location else ""
+    when = event.event_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = (f"Current {p.metric.replace('_', ' ')} of {p.device_id}{where}: {number(p.value)}"
+            f"{' ' + unit if unit else ''} (latest reading, {when}).")
+    key = f"{p.device_id}/{p.metric}"
+    props = {**reading.properties, "text": text, "record_type": "state", "lsh_bands": [],
+             "content_hash": content_key(f"state {key} {event.event_id}"), "char_start": 0, "char_end": len(text)}
+    return ChunkRecord(chunk_uuid(event.tenant, "sensor-state", key, 0), event.tenant, text, props)
