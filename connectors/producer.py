@@ -88,7 +88,7 @@ def kafka_config(kafka: KafkaSettings, client_id: str) -> dict[str, Any]:
 
 @dataclass(eq=False)
 class _Waiter:
-    wake: Callable[[], None]
+    wake: Callable[[], object]
     granted: bool = False
 
 
@@ -148,7 +148,7 @@ class _Slots:
             self._leave(waiter)
             self.give()
 
-    def _enqueue(self, wake: Callable[[], None]) -> _Waiter | None:
+    def _enqueue(self, wake: Callable[[], object]) -> _Waiter | None:
         with self._lock:
             if self.used < self.limit and not self._queue:
                 self.used += 1
@@ -213,7 +213,12 @@ class Producer:
             raise QueueFull(f"no room for a record within {timeout}s")
         box: list[Delivered | DeliveryFailed] = []
         ready = threading.Event()
-        self._produce(topic, value, key, headers, lambda result: (box.append(result), ready.set()))
+
+        def done(result: Delivered | DeliveryFailed) -> None:
+            box.append(result)
+            ready.set()
+
+        self._produce(topic, value, key, headers, done)
         if not ready.wait(timeout):
             raise DeliveryFailed(topic, f"no delivery report within {timeout}s (the record may still arrive)")
         if isinstance(box[0], DeliveryFailed):
@@ -258,7 +263,7 @@ class Producer:
             if err is not None:
                 on_done(DeliveryFailed(topic, err))
             else:
-                on_done(Delivered(msg.topic(), msg.partition(), msg.offset()))
+                on_done(_delivered(msg))
 
         self._count(in_flight=1)
         while True:
@@ -275,6 +280,12 @@ class Producer:
     def _finish(self, *, failed: bool) -> None:
         self._count(in_flight=-1, **({"failed": 1} if failed else {"produced": 1}))
         self._slots.give()
+
+
+def _delivered(msg: Message) -> Delivered:
+    topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+    assert topic is not None and partition is not None and offset is not None, "delivered, so positioned"
+    return Delivered(topic, partition, offset)
 
 
 def _settle_threadsafe(loop: asyncio.AbstractEventLoop, fut: asyncio.Future[Delivered],

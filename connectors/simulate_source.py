@@ -72,7 +72,7 @@ class SensorFleet:
 
     def events(self) -> Iterator[SensorEvent]:
         """Endless readings, tick after tick; slice it (``itertools.islice``) for a fixed count."""
-        rnd = random.Random(self.seed)
+        rnd = random.Random(self.seed)  # noqa: S311 - simulation, not cryptography: seeded on purpose
         series = [(f"device-{d:03d}", m, *_series_params(rnd, METRICS.get(m, GENERIC)))
                   for d in range(self.devices) for m in self.metrics]
         seq = itertools.count()
@@ -123,7 +123,7 @@ class AppStream:
 
     def events(self) -> Iterator[AppEventEnvelope]:
         """Endless app events; slice it for a fixed count."""
-        rnd = random.Random(self.seed)
+        rnd = random.Random(self.seed)  # noqa: S311 - simulation, not cryptography: seeded on purpose
         for seq in itertools.count():
             app = rnd.choice(sorted(self.apps))
             action, actor = rnd.choice(self.apps[app]), f"user-{rnd.randrange(self.users):04d}"

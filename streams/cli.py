@@ -6,6 +6,7 @@ fix end with one line on stderr and exit code 1, never a traceback.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -188,3 +189,46 @@ def bench(docs: int, app_events: int, freshness_seconds: float) -> None:
     if not port_open("127.0.0.1", s.kafka.port):
         stack.up(s)
     b.run(s, docs=docs, app_events=app_events, freshness_s=freshness_seconds)
+
+
+@main.group()
+def curation() -> None:
+    """What curation kept out of the index, and why."""
+
+
+@curation.command("report")
+@click.option("--events", "show", default=0, help="Also list the last N audit records.")
+def curation_report(show: int) -> None:
+    """Drops by reason and kind, redactions by label and kind, from the audit topic."""
+    from collections import deque
+
+    from streams.audit import read_audit, summarize
+
+    s = Settings()
+    last: deque[dict[str, Any]] = deque(maxlen=max(show, 1))
+
+    def keep() -> Any:
+        for r in read_audit(s):
+            last.append(r)
+            yield r
+
+    drops, redactions = summarize(keep())
+    click.echo(f"{'dropped':28} {'kind':9} {'count':>7}")
+    for (reason, kind), n in sorted(drops.items()):
+        click.echo(f"{reason:28} {kind:9} {n:>7}")
+    click.echo(f"\n{'redacted':28} {'kind':9} {'count':>7}")
+    for (label, kind), n in sorted(redactions.items()):
+        click.echo(f"{label:28} {kind:9} {n:>7}")
+    if show:
+        click.echo("")
+        for r in last:
+            click.echo(json.dumps(r))
+
+
+def _register() -> None:
+    from streams.cli_connect import connect
+
+    main.add_command(connect)
+
+
+_register()

@@ -83,4 +83,4 @@ class CachedEmbedder:
         total = self.hits + self.misses
         (size,) = self._db.execute("SELECT COUNT(*) FROM emb").fetchone()
         return {"hits": self.hits, "misses": self.misses, "hit_rate": self.hits / total if total else 0.0,
-                "entries": size}
+                "entries": size, "forward_calls": self.forward_calls}

@@ -201,3 +201,26 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
 
 def _recent(minutes: int) -> datetime:
     return datetime.now(UTC) - timedelta(minutes=minutes)
+
+
+def test_search_api_filters_and_cites(worker: Worker, client: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from streams.api import create_api
+
+    tenant = "api"
+    events = [*realdata.jeopardy_events(tenant, 20, offset=700), *realdata.occupancy_events(tenant, 5)]
+    _send(worker, events)
+    assert wait_for(lambda: len(_uuids(client, worker, tenant)) >= 25, 120, 0.5)
+    with TestClient(create_api(worker.settings)) as http:
+        assert "/v1/search" in http.get("/openapi.json").json()["paths"]
+        r = http.post("/v1/search", json={"query": "room temperature in the office", "tenant": tenant,
+                                          "kind": "sensor", "k": 3})
+        assert r.status_code == 200, r.text
+        hits = r.json()
+        assert hits and all(h["kind"] == "sensor" for h in hits)
+        c = hits[0]["citation"]
+        assert c["event_id"].startswith("occupancy-") and c["kafka_topic"] == worker.settings.topics.sensor
+        assert c["char_end"] > c["char_start"] >= 0 and c["event_time"]
+        bad = http.post("/v1/search", json={"query": "", "tenant": tenant})
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "query"

@@ -1,0 +1,382 @@
+"""Files source: text, Markdown, HTML and PDF files (or folders of them) as document events.
+
+Input: paths, each a file or a folder (searched recursively; hidden files and folders are
+skipped). Output: :class:`~connectors.source.SourceItem` s for
+:func:`~connectors.source.run_source`: one ``DocumentEvent`` upsert per file and, with
+``watch``, an upsert for every new or changed file and a ``Document(deleted=True)`` event
+for every deleted one, until ``stop`` is set.
+
+Semantics:
+- ``doc_id`` is the path relative to the folder it was found in (POSIX separators), or
+  the absolute path for a file given directly. The same file under two different
+  folder arguments gets two ids.
+- ``version`` is the file's mtime in milliseconds. The watcher keeps versions strictly
+  increasing per document: a change whose mtime is not newer, and a delete, get at least
+  the last version + 1 (a delete gets the current time in ms when that is higher).
+- ``event_id`` is ``doc_id#<sha256 of the file's bytes, 16 hex>``: re-ingesting an
+  unchanged file produces the same event again, which downstream treats as a no-op
+  (the index keys documents by ``doc_id`` and ``version``, not by event id).
+- Text: ``.txt`` as is, ``.md`` as is (title: first heading), ``.html``/``.htm`` without
+  tags, scripts and styles (title: ``<title>``), ``.pdf`` via pypdf (title: metadata).
+  Files must be UTF-8. Other titles are the file name.
+- Errors never stop the source: an unreadable, undecodable, oversized or unsupported
+  file, or a PDF without extractable text, becomes an error item (a dead letter) whose
+  reason names the file and what to do, and whose bytes are a small JSON reference
+  (``path``, ``doc_id``, ``size``), never the file itself.
+- Watching polls every ``interval`` seconds (mtime and size). Deletes that happen while
+  no watcher runs are not detected.
+
+Example::
+
+    source = FilesSource([Path("docs")], tenant="acme", watch=True, stop=stop)
+    counts = await run_source(source, producer, settings.topics)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+from connectors.source import SourceItem
+from schemas import DocumentEvent, InvalidEvent, validate_obj
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SUFFIXES", "Diff", "ExtractError", "Extracted", "FileState", "FilesSource", "Snapshot",
+           "delete_event", "diff", "event_id_for", "extract_text", "file_item", "scan", "upsert_event"]
+
+SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
+            ".pdf": "pdf"}
+MAX_FILE_BYTES = 50_000_000
+
+
+class ExtractError(ValueError):
+    """A file's text cannot be extracted; the message is the one-line reason."""
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """The text of one file, its title and the content type of ``text``."""
+
+    title: str
+    text: str
+    content_type: str
+
+
+# --- text extraction (pure) -------------------------------------------------------------------
+
+
+def extract_text(name: str, data: bytes) -> Extracted:
+    """The text of a file called ``name`` with content ``data``, chosen by its suffix.
+
+    Raises:
+        ExtractError: unsupported suffix, not UTF-8, unreadable PDF or PDF without text.
+    """
+    kind = SUFFIXES.get(Path(name).suffix.lower())
+    if kind is None:
+        raise ExtractError(f"unsupported: {name}: supported types are {', '.join(sorted(SUFFIXES))}")
+    return _EXTRACTORS[kind](name, data)
+
+
+def _decode(name: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ExtractError(f"decode: {name} is not UTF-8 (bad byte at offset {exc.start}); "
+                           "convert it to UTF-8 and save it again") from None
+
+
+def _plain(name: str, data: bytes) -> Extracted:
+    return Extracted(name, _decode(name, data), "text/plain")
+
+
+_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+
+
+def _markdown(name: str, data: bytes) -> Extracted:
+    text = _decode(name, data)
+    heading = _HEADING.search(text)
+    return Extracted(heading.group(1).strip() if heading else name, text, "text/markdown")
+
+
+class _HtmlText(HTMLParser):
+    """Collects visible text (block elements become line breaks) and the ``<title>``."""
+
+    SKIP = frozenset({"script", "style", "noscript", "template", "svg"})
+    BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table",
+                        "section", "article", "header", "footer", "blockquote", "ul", "ol", "dt", "dd", "hr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title: list[str] = []
+        self._skip = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.SKIP:
+            self._skip += 1
+        if tag == "title":
+            self._in_title = True
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self._skip = max(0, self._skip - 1)
+        if tag == "title":
+            self._in_title = False
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
+        elif not self._skip:
+            self.parts.append(data)
+
+
+def _tidy(text: str) -> str:
+    """Spaces collapsed within lines, at most one blank line in a row."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _html(name: str, data: bytes) -> Extracted:
+    parser = _HtmlText()
+    parser.feed(_decode(name, data))
+    parser.close()
+    title = " ".join("".join(parser.title).split())
+    return Extracted(title or name, _tidy("".join(parser.parts)), "text/plain")
+
+
+def _pdf(name: str, data: bytes) -> Extracted:
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        text = "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
+        title = (reader.metadata.title if reader.metadata else None) or ""
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many types on damaged or encrypted files
+        raise ExtractError(f"pdf: {name} cannot be read ({type(exc).__name__}: {exc}); "
+                           "check that it opens in a PDF viewer") from None
+    if not text.strip():
+        raise ExtractError(f"pdf: {name} has no extractable text (a scanned image?); "
+                           "run OCR on it (e.g. ocrmypdf) and ingest the result")
+    return Extracted(str(title).strip() or name, text.strip(), "text/plain")
+
+
+_EXTRACTORS: dict[str, Callable[[str, bytes], Extracted]] = {
+    "text": _plain, "markdown": _markdown, "html": _html, "pdf": _pdf}
+
+
+# --- snapshots (scan does I/O, diff is pure) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the watcher compares (``mtime_ns``, ``size``) and the file's ``doc_id``."""
+
+    mtime_ns: int
+    size: int
+    doc_id: str
+
+
+Snapshot = dict[Path, FileState]
+
+
+@dataclass(frozen=True)
+class Diff:
+    """Paths that appeared, whose mtime or size changed, and that disappeared (each sorted)."""
+
+    new: list[Path]
+    changed: list[Path]
+    deleted: list[Path]
+
+
+def diff(old: Snapshot, new: Snapshot) -> Diff:
+    """What changed from snapshot ``old`` to snapshot ``new`` (pure)."""
+    return Diff(new=sorted(p for p in new if p not in old),
+                changed=sorted(p for p in new if p in old and new[p] != old[p]),
+                deleted=sorted(p for p in old if p not in new))
+
+
+def scan(roots: Sequence[Path]) -> Snapshot:
+    """The supported files under ``roots`` now (a root that is a file is taken whatever its type)."""
+    snapshot: Snapshot = {}
+    for root in roots:
+        for path, doc_id in _candidates(root):
+            try:
+                st = path.stat()
+            except OSError:  # vanished since listing: the next scan decides
+                continue
+            snapshot[path] = FileState(st.st_mtime_ns, st.st_size, doc_id)
+    return snapshot
+
+
+def _candidates(root: Path) -> Iterator[tuple[Path, str]]:
+    root = root.absolute()
+    if root.is_file():
+        yield root, str(root)
+        return
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith(".") and Path(name).suffix.lower() in SUFFIXES:
+                path = Path(folder, name)
+                yield path, path.relative_to(root).as_posix()
+
+
+# --- events (pure) ----------------------------------------------------------------------------
+
+
+def event_id_for(doc_id: str, data: bytes) -> str:
+    """``doc_id#<sha256 16 hex>``; a hash of the doc id replaces it when the id would pass 200 chars."""
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    head = doc_id if len(doc_id) <= 180 else hashlib.sha256(doc_id.encode()).hexdigest()[:32]
+    return f"{head}#{digest}"
+
+
+def upsert_event(path: Path, state: FileState, data: bytes, *, version: int, source: str,
+                 tenant: str) -> DocumentEvent:
+    """The upsert event of a file read as ``data``; ``event_time`` is its mtime.
+
+    Raises:
+        ExtractError: no text. InvalidEvent: the document breaks the schema (e.g. too long).
+    """
+    got = extract_text(path.name, data)
+    payload = {"doc_id": state.doc_id, "title": got.title[:500], "uri": path.absolute().as_uri(),
+               "content_type": got.content_type, "text": got.text, "version": version}
+    return _event(event_id_for(state.doc_id, data), datetime.fromtimestamp(state.mtime_ns / 1e9, UTC),
+                  payload, source, tenant)
+
+
+def delete_event(path: Path, doc_id: str, *, version: int, now: datetime, source: str,
+                 tenant: str) -> DocumentEvent:
+    """The ``deleted=True`` event of a file that disappeared."""
+    payload = {"doc_id": doc_id, "uri": path.absolute().as_uri(), "version": version, "deleted": True}
+    head = doc_id if len(doc_id) <= 160 else hashlib.sha256(doc_id.encode()).hexdigest()[:32]
+    return _event(f"{head}#deleted@{version}", now, payload, source, tenant)
+
+
+def _event(event_id: str, when: datetime, payload: dict[str, object], source: str,
+           tenant: str) -> DocumentEvent:
+    event = validate_obj({"kind": "document", "event_id": event_id, "source": source, "tenant": tenant,
+                          "event_time": when, "payload": payload})
+    assert isinstance(event, DocumentEvent)
+    return event
+
+
+def file_item(path: Path, state: FileState, data: bytes, *, version: int, source: str,
+              tenant: str) -> SourceItem:
+    """``upsert_event`` as a source item, or an error item naming the file and the reason (pure)."""
+    try:
+        return SourceItem(event=upsert_event(path, state, data, version=version, source=source, tenant=tenant))
+    except ExtractError as exc:
+        return _error_item(path, state, str(exc))
+    except InvalidEvent as exc:
+        return _error_item(path, state, f"{exc.reason} (file {path})")
+
+
+def _error_item(path: Path, state: FileState, reason: str) -> SourceItem:
+    ref = {"path": str(path), "doc_id": state.doc_id, "size": state.size}
+    return SourceItem(raw=json.dumps(ref).encode(), error=reason)
+
+
+# --- the source -------------------------------------------------------------------------------
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class FilesSource:
+    """Files under ``roots`` as document events; with ``watch``, changes until ``stop`` is set.
+
+    ``counters`` counts ``files`` read, ``upserts``, ``deletes`` and ``errors`` (items, not
+    yet confirmed by Kafka: :func:`~connectors.source.run_source` reports those).
+    """
+
+    roots: list[Path]
+    source: str = "files"
+    tenant: str = "default"
+    watch: bool = False
+    interval: float = 1.0
+    stop: asyncio.Event | None = None
+    max_bytes: int = MAX_FILE_BYTES
+    clock: Callable[[], datetime] = _utcnow
+    counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("files", "upserts", "deletes",
+                                                                             "errors"), 0))
+    _versions: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __aiter__(self) -> AsyncIterator[SourceItem]:
+        return self._items()
+
+    async def _items(self) -> AsyncIterator[SourceItem]:
+        known: Snapshot = {}
+        while True:
+            current = await asyncio.to_thread(scan, self.roots)
+            change = diff(known, current)
+            for path in change.new + change.changed:
+                item = await asyncio.to_thread(self._read, path, current[path])
+                if item is not None:
+                    yield item
+            for path in change.deleted:
+                yield self._deleted(path, known[path])
+            known = current
+            if not self.watch or await self._stopped():
+                return
+
+    async def _stopped(self) -> bool:
+        """Wait one polling interval; True when ``stop`` was set meanwhile."""
+        if self.stop is None:
+            await asyncio.sleep(self.interval)
+            return False
+        try:
+            await asyncio.wait_for(self.stop.wait(), self.interval)
+        except TimeoutError:
+            return False
+        return True
+
+    def _read(self, path: Path, state: FileState) -> SourceItem | None:
+        self.counters["files"] += 1
+        if state.size > self.max_bytes:
+            return self._count(_error_item(path, state, f"oversize: {path} has {state.size} bytes, more than "
+                                                        f"the {self.max_bytes} allowed; split it"))
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # deleted since the scan: the next scan sends the delete
+            return None
+        except OSError as exc:
+            return self._count(_error_item(path, state, f"read: cannot read {path}: {exc.strerror or exc}; "
+                                                        "check that it is a readable file"))
+        version = self._next_version(state.doc_id, state.mtime_ns // 1_000_000)
+        return self._count(file_item(path, state, data, version=version, source=self.source,
+                                     tenant=self.tenant))
+
+    def _deleted(self, path: Path, state: FileState) -> SourceItem:
+        now = self.clock()
+        version = self._next_version(state.doc_id, int(now.timestamp() * 1000))
+        self.counters["deletes"] += 1
+        return SourceItem(event=delete_event(path, state.doc_id, version=version, now=now,
+                                             source=self.source, tenant=self.tenant))
+
+    def _next_version(self, doc_id: str, wanted: int) -> int:
+        version = max(wanted, self._versions.get(doc_id, -1) + 1)
+        self._versions[doc_id] = version
+        return version
+
+    def _count(self, item: SourceItem) -> SourceItem:
+        self.counters["upserts" if item.event is not None else "errors"] += 1
+        return item

@@ -1,0 +1,246 @@
+"""HTTP source: ``POST /v1/events`` puts events into Kafka; OpenAPI docs at ``/docs``.
+
+Input: one event as a JSON object, a JSON array of events, or NDJSON (``Content-Type:
+application/x-ndjson``, one event per line, blank lines ignored). Output: each event,
+with ``ingest_time`` set to the server's clock (unless already set), on its kind's topic.
+
+Semantics:
+- All or nothing on validation: when any item is invalid the answer is 422 with
+  ``{"detail": [{"index": i, "errors": [{"loc": "payload.value", "msg": ...}]}]}`` for
+  every invalid item (``i`` counts items from 0; NDJSON blank lines are not items) and
+  nothing is produced.
+- 202 ``{"accepted": n, "event_ids": [...]}`` only after Kafka confirmed every record
+  (acks=all), so a 202 means durable.
+- 503 with ``Retry-After`` when too many records await Kafka's confirmation or Kafka did
+  not confirm in time; 502 when Kafka refused a record for good. After a 5xx some events
+  of the request may be in Kafka already: send the same request again, the events' ids
+  make the duplicates harmless downstream.
+- Auth: when ``http.api_keys`` is not empty, every request to ``/v1/events`` needs one
+  of them as ``X-API-Key: <key>`` or ``Authorization: Bearer <key>`` (else 401).
+- Limits: 413 when the body exceeds ``http.max_body_bytes`` (checked on ``Content-Length``
+  and while reading) or holds more than ``http.max_in_flight`` events; 400 when it is not
+  JSON or NDJSON or holds no event.
+
+Example::
+
+    producer = Producer(settings.kafka, max_in_flight=settings.http.max_in_flight)
+    uvicorn.run(create_ingest_api(settings, producer), host=settings.http.host, port=settings.http.port)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from fastapi import FastAPI, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from connectors.config import HttpIngestSettings, TopicSettings
+from connectors.producer import Delivered, DeliveryFailed, Producer, QueueFull
+from connectors.source import topic_for
+from schemas import AnyEvent, InvalidEvent, encode, message_key, stamp, validate_obj
+
+__all__ = ["Accepted", "BadBody", "IngestSettings", "LineError", "create_ingest_api", "parse_body",
+           "validate_items"]
+
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
+
+
+class IngestSettings(Protocol):
+    """What the ingest API reads from ``streams.settings.Settings``."""
+
+    @property
+    def http(self) -> HttpIngestSettings: ...
+
+    @property
+    def topics(self) -> TopicSettings: ...
+
+
+class Accepted(BaseModel):
+    """Every event of the request is in Kafka."""
+
+    accepted: int
+    event_ids: list[str]
+
+
+class BadBody(ValueError):
+    """The body as a whole is unusable (HTTP 400); the message says why."""
+
+
+@dataclass(frozen=True)
+class LineError:
+    """An NDJSON line that is not JSON; reported as that item's error."""
+
+    msg: str
+
+
+# --- parsing and validation (pure) ------------------------------------------------------------
+
+
+def parse_body(body: bytes, content_type: str) -> list[Any]:
+    """The items of a request body: NDJSON lines (bad ones as :class:`LineError`), else the
+    elements of a JSON array, else the one JSON value.
+
+    Raises:
+        BadBody: not UTF-8, not JSON (JSON bodies only), or no item at all.
+    """
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadBody(f"body is not UTF-8 (bad byte at offset {exc.start})") from None
+    items = _ndjson(text) if content_type.split(";")[0].strip().lower() in NDJSON_TYPES else _json(text)
+    if not items:
+        raise BadBody("body holds no events; send an event object, an array of them, or NDJSON lines")
+    return items
+
+
+def _json(text: str) -> list[Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadBody(f"body is not JSON ({exc}); for one event per line send "
+                      "Content-Type: application/x-ndjson") from None
+    return value if isinstance(value, list) else [value]
+
+
+def _ndjson(text: str) -> list[Any]:
+    items: list[Any] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                items.append(LineError(f"line {number} is not JSON: {exc}"))
+    return items
+
+
+def validate_items(items: Sequence[Any]) -> tuple[list[AnyEvent], list[dict[str, Any]]]:
+    """The valid events, and ``{"index": i, "errors": [...]}`` for each invalid item (pure)."""
+    events: list[AnyEvent] = []
+    problems: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        if isinstance(item, LineError):
+            problems.append({"index": index, "errors": [{"loc": "", "msg": item.msg}]})
+            continue
+        try:
+            events.append(validate_obj(item))
+        except InvalidEvent as exc:
+            problems.append({"index": index, "errors": exc.errors})
+    return events, problems
+
+
+# --- the app ----------------------------------------------------------------------------------
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+_API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="One of HEADWATER_HTTP__API_KEYS")
+_BEARER = HTTPBearer(auto_error=False, description="Authorization: Bearer <one of HEADWATER_HTTP__API_KEYS>")
+
+_BODY_DOC: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]},
+                         "example": {"kind": "sensor", "event_id": "dev-1-0001", "source": "gateway",
+                                     "event_time": "2026-01-01T00:00:00Z",
+                                     "payload": {"device_id": "dev-1", "metric": "temperature", "value": 21.5}}},
+    "application/x-ndjson": {"schema": {"type": "string", "description": "one event object per line"}}}}}
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Body is not JSON / NDJSON or holds no event"},
+    401: {"description": "Missing or unknown API key"},
+    413: {"description": "Body larger than max_body_bytes, or more events than max_in_flight"},
+    422: {"description": "Some items are invalid: their index and field errors; nothing was produced"},
+    502: {"description": "Kafka refused a record for good"},
+    503: {"description": "Kafka is busy or did not confirm in time; retry after Retry-After seconds"},
+}
+
+
+def create_ingest_api(settings: IngestSettings, producer: Producer, *,
+                      clock: Callable[[], datetime] = _utcnow, retry_after_s: int = 1) -> FastAPI:
+    """The ingest app; ``producer`` stays the caller's (close it after the server stopped)."""
+    http, topics = settings.http, settings.topics
+    keys = [k.get_secret_value().encode() for k in http.api_keys]
+    app = FastAPI(title="Headwater ingest", version="1",
+                  description="Events in: validated, stamped and acknowledged only once Kafka holds them.")
+
+    @app.post("/v1/events", status_code=202, response_model=Accepted, responses=_ERRORS, openapi_extra=_BODY_DOC)
+    async def post_events(request: Request, api_key: str | None = Security(_API_KEY),
+                          bearer: HTTPAuthorizationCredentials | None = Security(_BEARER)) -> Accepted:
+        """Validate every event (all or nothing), stamp ``ingest_time``, produce, wait for Kafka."""
+        _authorize(keys, api_key or (bearer.credentials if bearer else None))
+        items = _parsed(await _read_body(request, http.max_body_bytes), request.headers.get("content-type", ""))
+        if len(items) > http.max_in_flight:
+            raise HTTPException(413, f"{len(items)} events in one request; send at most {http.max_in_flight}")
+        events, problems = validate_items(items)
+        if problems:
+            raise HTTPException(422, problems)
+        now = clock()
+        stamped = [stamp(e, now) for e in events]
+        await _produce_all(producer, topics, stamped, retry_after_s)
+        return Accepted(accepted=len(stamped), event_ids=[e.event_id for e in stamped])
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        """Liveness, and the producer's counters (``produced``, ``failed``, ``in_flight``)."""
+        return {"status": "ok", **producer.counters()}
+
+    return app
+
+
+def _authorize(keys: list[bytes], given: str | None) -> None:
+    if not keys:
+        return
+    how = "send X-API-Key: <key> or Authorization: Bearer <key> with a key from HEADWATER_HTTP__API_KEYS"
+    if not given:
+        raise HTTPException(401, f"missing API key: {how}", headers={"WWW-Authenticate": "Bearer"})
+    if not any(hmac.compare_digest(given.encode(), key) for key in keys):
+        raise HTTPException(401, f"unknown API key: {how}", headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    too_big = f"body is larger than {limit} bytes; send fewer events per request"
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, too_big)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(413, too_big)
+    return bytes(body)
+
+
+def _parsed(body: bytes, content_type: str) -> list[Any]:
+    try:
+        return parse_body(body, content_type)
+    except BadBody as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+async def _produce_all(producer: Producer, topics: TopicSettings, events: list[AnyEvent],
+                       retry_after_s: int) -> None:
+    """Send every event (``block=False``), wait for all reports, map failures to 503 / 502."""
+    sends = [producer.send(topic_for(e, topics), encode(e), message_key(e), block=False) for e in events]
+    results: list[Delivered | BaseException] = await asyncio.gather(*sends, return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if not failures:
+        return
+    stored = f"{len(results) - len(failures)} of {len(results)} events are in Kafka"
+    retry = {"Retry-After": str(retry_after_s)}
+    if any(isinstance(f, QueueFull) for f in failures):
+        raise HTTPException(503, f"too many events await Kafka's confirmation ({stored}); "
+                                 f"send the request again after {retry_after_s} s", headers=retry)
+    failed = next((f for f in failures if isinstance(f, DeliveryFailed)), None)
+    if failed is None:
+        raise failures[0]
+    if failed.retriable:
+        raise HTTPException(503, f"Kafka did not confirm ({failed}; {stored}); send the request again "
+                                 f"after {retry_after_s} s", headers=retry)
+    raise HTTPException(502, f"Kafka refused an event ({failed}; {stored}); the request cannot succeed as is")

@@ -1,0 +1,305 @@
+"""MQTT source: sensor readings published to an MQTT broker, as sensor events.
+
+Input: messages on ``settings.mqtt_source.topics`` (subscribed with QoS 1). Output:
+:class:`~connectors.source.SourceItem` s for :func:`~connectors.source.run_source`: a
+``SensorEvent`` per message on ``topics.sensor``, a dead letter per malformed message.
+
+Semantics:
+- At least once: messages are acknowledged to the broker (PUBACK, paho ``manual_ack``)
+  only after Kafka confirmed the event or its dead letter. The session is persistent
+  (``clean_session=False``, a fixed ``client_id``), so a message received but not yet
+  acknowledged when the connector stops or the connection drops is delivered again.
+  An ack is never sent on a newer connection than the message came in on.
+- Backpressure: the broker holds back messages while its in-flight window for this
+  client (Mosquitto: 20) is unacknowledged, so a slow Kafka slows the intake, not memory.
+- Payloads (see :func:`map_payload`): a plain number (device and metric from the topic
+  path via ``topic_pattern``), a JSON SensorReading (fields missing from it are taken
+  from the topic path), optionally with ``event_id``, ``event_time``, ``tenant``,
+  ``source``, or a full sensor event envelope.
+- Ids: a message without ``event_id`` gets ``mqtt-<sha256(topic, payload, event_time)>``;
+  a redelivered message that carries its ``event_time`` gets the same id again.
+  Without one, ``event_time`` is the time of receipt, so a redelivery (after a crash or a
+  dropped connection) is a second reading: publishers that need exactly-once readings
+  send ``event_time`` or ``event_id``.
+- Reconnects: paho's network thread reconnects with backoff (1 s doubling to 30 s) and
+  subscribes again; messages published meanwhile wait in the broker's session.
+
+Example::
+
+    source = MqttSource(settings.mqtt, settings.mqtt_source)
+    counts = await source.run(producer, settings.topics, stop)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import math
+import threading
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from connectors.config import MqttSettings, MqttSourceSettings, TopicSettings
+from connectors.producer import Producer
+from connectors.source import SourceItem, run_source
+from schemas import InvalidEvent, SensorEvent, validate_obj
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MqttSource", "MqttUnreachable", "map_payload", "topic_fields"]
+
+_ENVELOPE_FIELDS = ("event_id", "event_time", "tenant", "source")
+_READING_FIELDS = ("device_id", "metric", "unit", "location")
+
+
+class MqttUnreachable(ConnectionError):
+    """The broker did not accept the first connection; the message says where and what to do."""
+
+
+# --- mapping (pure) ---------------------------------------------------------------------------
+
+
+def topic_fields(topic: str, pattern: str) -> dict[str, str]:
+    """The ``{name}`` levels of ``pattern`` read from ``topic``; empty when the topic does not match.
+
+    >>> topic_fields("sensors/dev-1/temperature", "sensors/{device_id}/{metric}")
+    {'device_id': 'dev-1', 'metric': 'temperature'}
+    """
+    levels, parts = topic.split("/"), pattern.split("/")
+    if len(levels) != len(parts):
+        return {}
+    found: dict[str, str] = {}
+    for level, part in zip(levels, parts, strict=True):
+        if part.startswith("{") and part.endswith("}"):
+            found[part[1:-1]] = level
+        elif part not in (level, "+"):
+            return {}
+    return found
+
+
+def map_payload(topic: str, payload: bytes, *, pattern: str, source: str, tenant: str,
+                now: datetime) -> SensorEvent:
+    """The sensor event of one MQTT message (pure).
+
+    Raises:
+        InvalidEvent: the payload is neither a number nor a JSON object, or the event it
+            gives is invalid; ``reason`` names the topic and the failing fields.
+    """
+    value = _parse(topic, payload)
+    fields = topic_fields(topic, pattern)
+    if isinstance(value, dict) and ("payload" in value or "kind" in value):
+        obj = dict(value)
+    elif isinstance(value, dict):
+        obj = _reading_envelope(value, fields)
+    else:
+        obj = {"payload": {**_reading_from_topic(fields), "value": value}}
+    return _finish(obj, topic, payload, source=source, tenant=tenant, now=now, pattern=pattern)
+
+
+def _parse(topic: str, payload: bytes) -> dict[str, Any] | float:
+    try:
+        text = payload.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise _invalid(topic, "payload is not UTF-8 text") from None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = _number(text)
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    raise _invalid(topic, f"expected a finite number or a JSON object, got {text[:60]!r}")
+
+
+def _number(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _reading_from_topic(fields: dict[str, str]) -> dict[str, Any]:
+    reading: dict[str, Any] = {k: fields[k] for k in _READING_FIELDS if k in fields}
+    extra = {k: v for k, v in fields.items() if k not in _READING_FIELDS and k not in _ENVELOPE_FIELDS}
+    return reading | ({"tags": extra} if extra else {})
+
+
+def _reading_envelope(obj: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:
+    envelope = {k: obj[k] for k in _ENVELOPE_FIELDS if k in obj}
+    reading = {k: v for k, v in obj.items() if k not in _ENVELOPE_FIELDS}
+    return envelope | {"payload": _reading_from_topic(fields) | reading}
+
+
+def _finish(obj: dict[str, Any], topic: str, payload: bytes, *, source: str, tenant: str, now: datetime,
+            pattern: str) -> SensorEvent:
+    if obj.setdefault("kind", "sensor") != "sensor":
+        raise _invalid(topic, f"kind {obj['kind']!r}: the MQTT connector takes sensor events only")
+    timed = "event_time" in obj
+    obj.setdefault("event_time", now)
+    obj.setdefault("source", source)
+    obj.setdefault("tenant", tenant)
+    obj.setdefault("event_id", _event_id(topic, payload, None if timed else now))
+    try:
+        event = validate_obj(obj)
+    except InvalidEvent as exc:
+        hint = "" if "device_id" in str(obj["payload"]) else f" (topic does not match pattern {pattern!r})"
+        raise InvalidEvent(f"mqtt: topic {topic!r}: {exc.reason}{hint}", exc.errors) from None
+    assert isinstance(event, SensorEvent)
+    return event
+
+
+def _event_id(topic: str, payload: bytes, received: datetime | None) -> str:
+    digest = hashlib.sha256(topic.encode() + b"\0" + payload)
+    if received is not None:
+        digest.update(b"\0" + received.isoformat().encode())
+    return f"mqtt-{digest.hexdigest()[:32]}"
+
+
+def _invalid(topic: str, why: str) -> InvalidEvent:
+    return InvalidEvent(f"mqtt: topic {topic!r}: {why}", [{"loc": "", "msg": why}])
+
+
+# --- the connector ----------------------------------------------------------------------------
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class MqttSource:
+    """Subscribes to MQTT topics and moves each message into Kafka (see the module docstring).
+
+    ``counters()``: ``received``, ``produced``, ``dead_lettered``, ``acked``, ``connects``,
+    ``disconnects``. ``subscribed`` is set while the subscription is active.
+    """
+
+    def __init__(self, mqtt_settings: MqttSettings, config: MqttSourceSettings, *,
+                 clock: Callable[[], datetime] = _utcnow, keepalive: int = 30) -> None:
+        self.mqtt, self.config, self.clock, self.keepalive = mqtt_settings, config, clock, keepalive
+        self._counts = dict.fromkeys(("received", "produced", "dead_lettered", "acked", "connects",
+                                      "disconnects"), 0)
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._queue: asyncio.Queue[SourceItem] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client = self._make_client()
+        self.subscribed = threading.Event()
+
+    def counters(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+    async def run(self, producer: Producer, topics: TopicSettings, stop: asyncio.Event) -> dict[str, int]:
+        """Connect, subscribe to the configured topics and produce every message until ``stop``
+        is set; then let in-flight records settle, ack them and disconnect. Returns ``counters()``.
+
+        Raises:
+            MqttUnreachable: the first connection failed (the broker is down or refuses us).
+            DeliveryFailed: a record could be neither delivered nor dead-lettered.
+        """
+        self._loop, self._queue = asyncio.get_running_loop(), asyncio.Queue()
+        await asyncio.to_thread(self._connect)
+        try:
+            await run_source(self._items(stop), producer, topics, self._progress, stage="mqtt")
+        finally:
+            self._client.disconnect()
+            await asyncio.to_thread(self._client.loop_stop)
+        return self.counters()
+
+    def _make_client(self) -> mqtt.Client:
+        client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=self.config.client_id,
+                             clean_session=False, manual_ack=True)
+        if self.mqtt.username:
+            password = self.mqtt.password.get_secret_value() if self.mqtt.password else None
+            client.username_pw_set(self.mqtt.username, password)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.on_connect, client.on_disconnect = self._on_connect, self._on_disconnect
+        client.on_message, client.on_subscribe = self._on_message, self._on_subscribe
+        return client
+
+    def _connect(self) -> None:
+        where = f"{self.mqtt.host}:{self.mqtt.port}"
+        try:
+            self._client.connect(self.mqtt.host, self.mqtt.port, keepalive=self.keepalive)
+        except OSError as exc:
+            raise MqttUnreachable(f"cannot reach the MQTT broker at {where} ({exc}); start it "
+                                  "(`headwater stack up`) or set HEADWATER_MQTT__HOST / HEADWATER_MQTT__PORT"
+                                  ) from None
+        self._client.loop_start()
+
+    async def _items(self, stop: asyncio.Event) -> AsyncIterator[SourceItem]:
+        assert self._queue is not None
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while True:
+                getting = asyncio.ensure_future(self._queue.get())
+                await asyncio.wait({getting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not getting.done():
+                    getting.cancel()
+                    return
+                yield getting.result()
+        finally:
+            stopping.cancel()
+
+    # paho's network thread calls these.
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if reason.is_failure:
+            log.warning("mqtt connect refused", extra={"reason": str(reason)})
+            return
+        with self._lock:
+            self._generation += 1
+            self._counts["connects"] += 1
+        client.subscribe([(t, 1) for t in self.config.topics])
+        log.info("mqtt connected", extra={"topics": self.config.topics, "session_present": flags.session_present})
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
+        if any(r.is_failure for r in reasons):
+            log.error("mqtt subscription refused", extra={"topics": self.config.topics, "reasons": str(reasons)})
+            return
+        self.subscribed.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        with self._lock:
+            self._generation += 1
+            self._counts["disconnects"] += 1
+        self.subscribed.clear()
+        log.warning("mqtt disconnected; reconnecting", extra={"reason": str(reason)})
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            self._counts["received"] += 1
+            generation = self._generation
+        item = self._item(msg.topic, msg.payload, self._acker(msg.mid, msg.qos, generation))
+        assert self._loop is not None and self._queue is not None
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+
+    def _item(self, topic: str, payload: bytes, ack: Callable[[], Any]) -> SourceItem:
+        c = self.config
+        try:
+            event = map_payload(topic, payload, pattern=c.topic_pattern, source=c.source, tenant=c.tenant,
+                                now=self.clock())
+        except InvalidEvent as exc:
+            return SourceItem(raw=payload, error=exc.reason, ack=ack)
+        return SourceItem(event=event, ack=ack)
+
+    def _acker(self, mid: int, qos: int, generation: int) -> Callable[[], Any]:
+        async def ack() -> None:
+            with self._lock:
+                if generation != self._generation:  # that connection is gone: the broker redelivers
+                    return
+                self._counts["acked"] += 1
+            self._client.ack(mid, qos)
+
+        return ack
+
+    def _progress(self, counts: dict[str, int]) -> None:
+        with self._lock:
+            self._counts.update(counts)

@@ -1,0 +1,144 @@
+"""Files source, pure parts: text extraction per type (a real PDF included), snapshot diff, events."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from connectors.files_source import (ExtractError, FileState, delete_event, diff, event_id_for, extract_text,
+                                     file_item, scan, upsert_event)
+
+pytestmark = pytest.mark.unit
+
+
+def minimal_pdf(text: str) -> bytes:
+    """A valid one-page PDF whose page shows ``text`` in Helvetica (no text when empty)."""
+    content = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode() if text else b""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_plain_text() -> None:
+    got = extract_text("notes.txt", "héllo\nworld".encode())
+    assert (got.title, got.text, got.content_type) == ("notes.txt", "héllo\nworld", "text/plain")
+
+
+def test_markdown_title_is_first_heading() -> None:
+    got = extract_text("a.md", b"intro line\n\n## Pump 7 manual ##\n\ntext\n# later")
+    assert (got.title, got.content_type) == ("Pump 7 manual", "text/markdown")
+    assert got.text.startswith("intro line")
+    assert extract_text("b.markdown", b"no heading").title == "b.markdown"
+
+
+def test_html_strips_tags_scripts_styles_and_keeps_blocks() -> None:
+    html = (b"<html><head><title>Pump &amp; valve</title><style>p {color: red}</style></head>"
+            b"<body><h1>Manual</h1><p>Open   the\nvalve.</p><script>alert(1)</script>"
+            b"<ul><li>one</li><li>two &lt;3</li></ul></body></html>")
+    got = extract_text("page.HTM", html)
+    assert got.title == "Pump & valve"
+    assert got.text == "Manual\n\nOpen the\nvalve.\n\none\n\ntwo <3"
+    assert "alert" not in got.text and "color" not in got.text
+
+
+def test_html_without_title_uses_file_name() -> None:
+    assert extract_text("x.html", b"<p>hi</p>").title == "x.html"
+
+
+def test_pdf_text() -> None:
+    got = extract_text("manual.pdf", minimal_pdf("Pump 7 needs new seals"))
+    assert got.text == "Pump 7 needs new seals"
+    assert (got.title, got.content_type) == ("manual.pdf", "text/plain")
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), [
+    ("scan.pdf", minimal_pdf(""), "no extractable text"),
+    ("broken.pdf", b"%PDF-1.4 garbage", "cannot be read"),
+    ("latin.txt", "café".encode("latin-1"), "not UTF-8"),
+    ("latin.html", "<p>café</p>".encode("latin-1"), "not UTF-8"),
+    ("doc.docx", b"PK", "unsupported"),
+])
+def test_extract_errors_say_why(name: str, data: bytes, reason: str) -> None:
+    with pytest.raises(ExtractError, match=reason) as info:
+        extract_text(name, data)
+    assert name in str(info.value)
+
+
+def _s(mtime: int, size: int = 1, doc_id: str = "d") -> FileState:
+    return FileState(mtime, size, doc_id)
+
+
+def test_diff() -> None:
+    a, b, c, d = Path("/a"), Path("/b"), Path("/c"), Path("/d")
+    old = {a: _s(1), b: _s(1), c: _s(1)}
+    new = {a: _s(1), b: _s(2), d: _s(1)}
+    change = diff(old, new)
+    assert (change.new, change.changed, change.deleted) == ([d], [b], [c])
+    assert diff(new, new) == diff({}, {})
+    assert diff({a: _s(1, 1)}, {a: _s(1, 2)}).changed == [a]
+
+
+def test_scan_walks_folders_and_skips_hidden_and_unsupported(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / ".git").mkdir()
+    for name in ("a.txt", "sub/b.md", "sub/c.html", "d.pdf", "e.jpg", ".hidden.txt", ".git/f.txt"):
+        (tmp_path / name).write_text("x")
+    single = tmp_path / "e.jpg"
+    snap = scan([tmp_path, single])
+    by_id = {s.doc_id: p for p, s in snap.items()}
+    assert set(by_id) == {"a.txt", "sub/b.md", "sub/c.html", "d.pdf", str(single.absolute())}
+    assert by_id["sub/b.md"] == tmp_path / "sub" / "b.md"
+
+
+def test_event_id_is_doc_id_and_content_hash() -> None:
+    assert event_id_for("a.txt", b"x") == event_id_for("a.txt", b"x")
+    assert event_id_for("a.txt", b"x").startswith("a.txt#")
+    assert event_id_for("a.txt", b"x") != event_id_for("a.txt", b"y")
+    assert len(event_id_for("d/" * 300, b"x")) <= 200
+
+
+def test_upsert_event(tmp_path: Path) -> None:
+    path = tmp_path / "guide.md"
+    state = FileState(1_767_225_600_123_456_789, 20, "guide.md")
+    e = upsert_event(path, state, b"# Guide\nturn it off", version=1_767_225_600_123, source="files",
+                     tenant="acme")
+    doc = e.payload
+    assert (doc.doc_id, doc.title, doc.version, doc.deleted) == ("guide.md", "Guide", 1_767_225_600_123, False)
+    assert doc.uri == path.as_uri() and doc.uri.startswith("file://")
+    assert (e.tenant, e.source, e.event_id) == ("acme", "files", event_id_for("guide.md", b"# Guide\nturn it off"))
+    assert e.event_time == datetime(2026, 1, 1, 0, 0, 0, 123457, tzinfo=UTC)
+
+
+def test_delete_event() -> None:
+    now = datetime(2026, 2, 1, tzinfo=UTC)
+    e = delete_event(Path("/x/a.txt"), "a.txt", version=7, now=now, source="files", tenant="default")
+    assert (e.payload.deleted, e.payload.version, e.payload.text, e.event_time) == (True, 7, "", now)
+    assert e.event_id == "a.txt#deleted@7"
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), [
+    ("empty.txt", b"   \n", "text must not be empty"),
+    ("scan.pdf", minimal_pdf(""), "no extractable text"),
+])
+def test_file_item_turns_failures_into_error_items(name: str, data: bytes, reason: str) -> None:
+    item = file_item(Path("/docs") / name, FileState(1, len(data), name), data, version=1, source="files",
+                     tenant="default")
+    assert item.event is None and item.error is not None and reason in item.error
+    assert json.loads(item.raw or b"") == {"path": f"/docs/{name}", "doc_id": name, "size": len(data)}

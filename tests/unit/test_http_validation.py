@@ -1,0 +1,58 @@
+"""HTTP ingest, pure parts: body parsing (JSON, array, NDJSON) and all-or-nothing validation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from connectors.http_source import BadBody, LineError, parse_body, validate_items
+
+pytestmark = pytest.mark.unit
+
+
+def sensor(i: int = 0, **payload: Any) -> dict[str, Any]:
+    return {"kind": "sensor", "event_id": f"e{i}", "source": "test", "event_time": "2026-01-01T00:00:00Z",
+            "payload": {"device_id": "d", "metric": "m", "value": 1.0} | payload}
+
+
+def test_one_object() -> None:
+    assert parse_body(json.dumps(sensor()).encode(), "application/json") == [sensor()]
+
+
+def test_array() -> None:
+    body = json.dumps([sensor(1), sensor(2)]).encode()
+    assert parse_body(body, "application/json; charset=utf-8") == [sensor(1), sensor(2)]
+
+
+def test_ndjson_skips_blank_lines_and_marks_bad_ones() -> None:
+    body = (json.dumps(sensor(1)) + "\n\n{oops\n" + json.dumps(sensor(2)) + "\n").encode()
+    items = parse_body(body, "application/x-ndjson")
+    assert items[0] == sensor(1) and items[2] == sensor(2)
+    assert isinstance(items[1], LineError) and "line 3" in items[1].msg
+
+
+@pytest.mark.parametrize(("body", "content_type", "reason"), [
+    (b"{oops", "application/json", "not JSON"),
+    (b"[]", "application/json", "no events"),
+    (b"\n\n", "application/x-ndjson", "no events"),
+    (b"\xff", "application/json", "not UTF-8"),
+])
+def test_bad_bodies(body: bytes, content_type: str, reason: str) -> None:
+    with pytest.raises(BadBody, match=reason):
+        parse_body(body, content_type)
+
+
+def test_validate_items_reports_each_invalid_item_with_field_paths() -> None:
+    items = [sensor(0), sensor(1, value="hot"), 42, LineError("line 4 is not JSON"), sensor(4)]
+    events, problems = validate_items(items)
+    assert [e.event_id for e in events] == ["e0", "e4"]
+    assert [p["index"] for p in problems] == [1, 2, 3]
+    assert problems[0]["errors"][0]["loc"] == "payload.value"
+    assert problems[2]["errors"] == [{"loc": "", "msg": "line 4 is not JSON"}]
+
+
+def test_validate_items_all_valid() -> None:
+    events, problems = validate_items([sensor(0), sensor(1)])
+    assert len(events) == 2 and problems == []
