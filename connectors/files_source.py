@@ -281,11 +281,12 @@ def file_item(path: Path, state: FileState, data: bytes, *, version: int, source
               tenant: str) -> SourceItem:
     """``upsert_event`` as a source item, or an error item naming the file and the reason (pure)."""
     try:
-        return SourceItem(event=upsert_event(path, state, data, version=version, source=source, tenant=tenant))
+        event = upsert_event(path, state, data, version=version, source=source, tenant=tenant)
     except ExtractError as exc:
-        return _error_item(path, state, str(exc))
+        return _error_item(path, state, f"{exc} (file {path})")
     except InvalidEvent as exc:
         return _error_item(path, state, f"{exc.reason} (file {path})")
+    return SourceItem(event=event)
 
 
 def _error_item(path: Path, state: FileState, reason: str) -> SourceItem:

@@ -35,7 +35,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 from fastapi import FastAPI, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -145,11 +145,12 @@ def _utcnow() -> datetime:
 _API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="One of HEADWATER_HTTP__API_KEYS")
 _BEARER = HTTPBearer(auto_error=False, description="Authorization: Bearer <one of HEADWATER_HTTP__API_KEYS>")
 
+_EXAMPLE = {"kind": "sensor", "event_id": "dev-1-0001", "source": "gateway",
+            "event_time": "2026-01-01T00:00:00Z",
+            "payload": {"device_id": "dev-1", "metric": "temperature", "value": 21.5}}
+_ONE_OR_MANY = {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}
 _BODY_DOC: dict[str, Any] = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]},
-                         "example": {"kind": "sensor", "event_id": "dev-1-0001", "source": "gateway",
-                                     "event_time": "2026-01-01T00:00:00Z",
-                                     "payload": {"device_id": "dev-1", "metric": "temperature", "value": 21.5}}},
+    "application/json": {"schema": _ONE_OR_MANY, "example": _EXAMPLE},
     "application/x-ndjson": {"schema": {"type": "string", "description": "one event object per line"}}}}}
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -170,12 +171,15 @@ def create_ingest_api(settings: IngestSettings, producer: Producer, *,
     app = FastAPI(title="Headwater ingest", version="1",
                   description="Events in: validated, stamped and acknowledged only once Kafka holds them.")
 
-    @app.post("/v1/events", status_code=202, response_model=Accepted, responses=_ERRORS, openapi_extra=_BODY_DOC)
-    async def post_events(request: Request, api_key: str | None = Security(_API_KEY),
-                          bearer: HTTPAuthorizationCredentials | None = Security(_BEARER)) -> Accepted:
+    @app.post("/v1/events", status_code=202, response_model=Accepted, responses=_ERRORS,
+              openapi_extra=_BODY_DOC)
+    async def post_events(request: Request, api_key: Annotated[str | None, Security(_API_KEY)] = None,
+                          bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)] = None
+                          ) -> Accepted:
         """Validate every event (all or nothing), stamp ``ingest_time``, produce, wait for Kafka."""
         _authorize(keys, api_key or (bearer.credentials if bearer else None))
-        items = _parsed(await _read_body(request, http.max_body_bytes), request.headers.get("content-type", ""))
+        body = await _read_body(request, http.max_body_bytes)
+        items = _parsed(body, request.headers.get("content-type", ""))
         if len(items) > http.max_in_flight:
             raise HTTPException(413, f"{len(items)} events in one request; send at most {http.max_in_flight}")
         events, problems = validate_items(items)

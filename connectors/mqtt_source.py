@@ -189,8 +189,10 @@ class MqttSource:
         self._generation = 0
         self._queue: asyncio.Queue[SourceItem] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._client = self._make_client()
+        self._client: mqtt.Client | None = None
         self.subscribed = threading.Event()
+        self._answered = threading.Event()
+        self._refused: str | None = None
 
     def counters(self) -> dict[str, int]:
         with self._lock:
@@ -205,64 +207,80 @@ class MqttSource:
             DeliveryFailed: a record could be neither delivered nor dead-lettered.
         """
         self._loop, self._queue = asyncio.get_running_loop(), asyncio.Queue()
-        await asyncio.to_thread(self._connect)
+        client = self._client = self._make_client()
+        await asyncio.to_thread(self._connect, client)
         try:
             await run_source(self._items(stop), producer, topics, self._progress, stage="mqtt")
         finally:
-            self._client.disconnect()
-            await asyncio.to_thread(self._client.loop_stop)
+            client.disconnect()
+            await asyncio.to_thread(client.loop_stop)
         return self.counters()
 
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=self.config.client_id,
-                             clean_session=False, manual_ack=True)
+        client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
+                             client_id=self.config.client_id, clean_session=False, manual_ack=True)
         if self.mqtt.username:
             password = self.mqtt.password.get_secret_value() if self.mqtt.password else None
             client.username_pw_set(self.mqtt.username, password)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.enable_logger(log)
         client.on_connect, client.on_disconnect = self._on_connect, self._on_disconnect
         client.on_message, client.on_subscribe = self._on_message, self._on_subscribe
         return client
 
-    def _connect(self) -> None:
+    def _connect(self, client: mqtt.Client) -> None:
         where = f"{self.mqtt.host}:{self.mqtt.port}"
         try:
-            self._client.connect(self.mqtt.host, self.mqtt.port, keepalive=self.keepalive)
+            client.connect(self.mqtt.host, self.mqtt.port, keepalive=self.keepalive)
         except OSError as exc:
             raise MqttUnreachable(f"cannot reach the MQTT broker at {where} ({exc}); start it "
                                   "(`headwater stack up`) or set HEADWATER_MQTT__HOST / HEADWATER_MQTT__PORT"
                                   ) from None
-        self._client.loop_start()
+        client.loop_start()
+        if self._answered.wait(15) and self._refused is None:
+            return
+        client.loop_stop()
+        why = f"refused the connection ({self._refused})" if self._refused else "did not answer within 15 s"
+        raise MqttUnreachable(f"the MQTT broker at {where} {why}; check HEADWATER_MQTT__USERNAME / "
+                              "HEADWATER_MQTT__PASSWORD and the broker's log")
 
     async def _items(self, stop: asyncio.Event) -> AsyncIterator[SourceItem]:
         assert self._queue is not None
         stopping = asyncio.ensure_future(stop.wait())
+        getting: asyncio.Future[SourceItem] | None = None
         try:
             while True:
                 getting = asyncio.ensure_future(self._queue.get())
                 await asyncio.wait({getting, stopping}, return_when=asyncio.FIRST_COMPLETED)
                 if not getting.done():
-                    getting.cancel()
                     return
                 yield getting.result()
         finally:
             stopping.cancel()
+            if getting is not None:
+                getting.cancel()
 
     # paho's network thread calls these.
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
             log.warning("mqtt connect refused", extra={"reason": str(reason)})
+            self._refused = self._refused or str(reason)
+            self._answered.set()
             return
+        self._refused = None
+        self._answered.set()
         with self._lock:
             self._generation += 1
             self._counts["connects"] += 1
         client.subscribe([(t, 1) for t in self.config.topics])
-        log.info("mqtt connected", extra={"topics": self.config.topics, "session_present": flags.session_present})
+        log.info("mqtt connected", extra={"topics": self.config.topics,
+                                          "session_present": flags.session_present})
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
         if any(r.is_failure for r in reasons):
-            log.error("mqtt subscription refused", extra={"topics": self.config.topics, "reasons": str(reasons)})
+            log.error("mqtt subscription refused",
+                      extra={"topics": self.config.topics, "reasons": str(reasons)})
             return
         self.subscribed.set()
 
@@ -271,13 +289,14 @@ class MqttSource:
             self._generation += 1
             self._counts["disconnects"] += 1
         self.subscribed.clear()
-        log.warning("mqtt disconnected; reconnecting", extra={"reason": str(reason)})
+        if reason.is_failure:
+            log.warning("mqtt connection lost; reconnecting", extra={"reason": str(reason)})
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         with self._lock:
             self._counts["received"] += 1
             generation = self._generation
-        item = self._item(msg.topic, msg.payload, self._acker(msg.mid, msg.qos, generation))
+        item = self._item(msg.topic, bytes(msg.payload), self._acker(client, msg.mid, msg.qos, generation))
         assert self._loop is not None and self._queue is not None
         self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
 
@@ -290,13 +309,13 @@ class MqttSource:
             return SourceItem(raw=payload, error=exc.reason, ack=ack)
         return SourceItem(event=event, ack=ack)
 
-    def _acker(self, mid: int, qos: int, generation: int) -> Callable[[], Any]:
+    def _acker(self, client: mqtt.Client, mid: int, qos: int, generation: int) -> Callable[[], Any]:
         async def ack() -> None:
             with self._lock:
                 if generation != self._generation:  # that connection is gone: the broker redelivers
                     return
                 self._counts["acked"] += 1
-            self._client.ack(mid, qos)
+            client.ack(mid, qos)
 
         return ack
 

@@ -227,8 +227,12 @@ def curation_report(show: int) -> None:
 
 def _register() -> None:
     from streams.cli_connect import connect
+    from streams.cli_ingest import connect_http, connect_mqtt, ingest
 
+    connect.add_command(connect_http)
+    connect.add_command(connect_mqtt)
     main.add_command(connect)
+    main.add_command(ingest)
 
 
 _register()

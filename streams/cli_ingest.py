@@ -51,11 +51,12 @@ def require_kafka(settings: Settings, timeout_s: float = 5.0) -> None:
 
     from connectors.producer import kafka_config
 
-    admin = AdminClient(kafka_config(settings.kafka, "headwater-preflight"))
+    admin = AdminClient(kafka_config(settings.kafka, "headwater-preflight") | {"log_level": 0})
     try:
         admin.list_topics(timeout=timeout_s)
     except KafkaException as exc:
-        raise UserError(f"cannot reach Kafka at {settings.kafka.bootstrap_servers} ({exc.args[0]}); start it "
+        why = exc.args[0].str() if hasattr(exc.args[0], "str") else exc
+        raise UserError(f"cannot reach Kafka at {settings.kafka.bootstrap_servers} ({why}); start it "
                         "(`headwater stack up`) or set HEADWATER_KAFKA__BOOTSTRAP_SERVERS") from None
 
 

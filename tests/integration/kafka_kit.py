@@ -8,10 +8,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import Consumer, KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from streams.settings import Settings
 
@@ -52,7 +52,8 @@ def _wait_for_leaders(admin: AdminClient, topics: list[str], timeout_s: float = 
     raise TimeoutError(f"topics {topics} got no partition leaders within {timeout_s}s")
 
 
-def read(settings: Settings, topic: str, n: int, timeout_s: float = 30.0, quiet_s: float = 0.0) -> list[Record]:
+def read(settings: Settings, topic: str, n: int, timeout_s: float = 30.0,
+         quiet_s: float = 0.0) -> list[Record]:
     """The first ``n`` records of ``topic`` (fewer if ``timeout_s`` passes first); then keeps
     reading ``quiet_s`` more seconds so that extra records show up too."""
     consumer = Consumer({"bootstrap.servers": settings.kafka.bootstrap_servers, "group.id": uuid.uuid4().hex,
@@ -75,13 +76,15 @@ def _poll_into(consumer: Consumer, out: list[Record]) -> None:
     msg = consumer.poll(0.2)
     if msg is None or msg.error():
         return
-    raw = msg.value()
+    raw, key = msg.value(), msg.key()
+    assert not isinstance(raw, str) and not isinstance(key, str)
     try:
         value = json.loads(raw) if raw else None
     except ValueError:
         value = None
-    headers = {k: (v or b"").decode() for k, v in (msg.headers() or [])}
-    out.append(Record(msg.topic(), msg.key(), value, raw, headers))
+    pairs = cast(list[tuple[str, bytes | None]], msg.headers() or [])
+    headers = {k: (v or b"").decode() for k, v in pairs}
+    out.append(Record(str(msg.topic()), key, value, raw, headers))
 
 
 def count(settings: Settings, topic: str) -> int:

@@ -137,8 +137,9 @@ def test_no_personal_data_reaches_weaviate_or_the_dead_letter_topic(worker: Work
             event_id=f"pii-app-{i}", source="crm", tenant=tenant, event_time=T0,
             payload=AppEvent(app="crm", action="note", actor="agent jane.doe@example.com",
                              message=f"Customer called about order {1000 + i}; reach them at {value} tomorrow.")))
-        events.append(doc(tenant, f"pii-doc-{i}", f"Contract notes. The customer's contact is {value}. "
-                                                  "Payment terms are thirty days net."))
+        # Unique wording per document: once redacted, equal texts would be (rightly) deduplicated.
+        events.append(doc(tenant, f"pii-doc-{i}", f"Contract notes for account {i + 1}: the customer's contact "
+                                                  f"is {value}. Payment terms are {10 * (i + 1)} days net."))
     send(worker, events)
     bad = b'{"event_id": "broken", "payload": "card 4111 1111 1111 1111 and jane.doe@example.com"'
     worker.produce(worker.settings.topics.app, [(b"pii/x", bad)])

@@ -35,7 +35,8 @@ def sensor(i: int, **payload: Any) -> dict[str, Any]:
 
 
 def document(i: int) -> dict[str, Any]:
-    return {"kind": "document", "event_id": f"doc-{i}", "source": "test", "event_time": "2026-01-01T00:00:00Z",
+    return {"kind": "document", "event_id": f"doc-{i}", "source": "test",
+            "event_time": "2026-01-01T00:00:00Z",
             "payload": {"doc_id": f"d{i}", "text": "Pump 7 needs new seals.", "version": 1}}
 
 
@@ -44,8 +45,8 @@ def post(settings: Settings, producer: Producer, content: Any, headers: dict[str
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=create_ingest_api(settings, producer))
         async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
-            return await client.post("/v1/events", content=content, headers={"X-API-Key": KEY} | (headers or {}),
-                                     **kw)
+            all_headers = {"X-API-Key": KEY} | (headers or {})
+            return await client.post("/v1/events", content=content, headers=all_headers, **kw)
 
     return asyncio.run(go())
 
@@ -136,11 +137,13 @@ def test_too_large_is_413_by_content_length_and_by_actual_size(s: Settings, prod
 
 def test_queue_full_is_503_with_retry_after(s: Settings) -> None:
     """One slot, taken by a record for a broker that never answers: the next request gets 503."""
-    nowhere = Producer(KafkaSettings(bootstrap_servers="127.0.0.1:1"), max_in_flight=1, message_timeout_ms=3000)
+    nowhere = Producer(KafkaSettings(bootstrap_servers="127.0.0.1:1"), max_in_flight=1,
+                       message_timeout_ms=3000)
     app = create_ingest_api(s, nowhere)
 
     async def go() -> tuple[httpx.Response, httpx.Response]:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ingest") as client:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
             headers = {"X-API-Key": KEY}
             first = asyncio.create_task(client.post("/v1/events", json=sensor(1), headers=headers))
             while nowhere.counters()["in_flight"] == 0:
