@@ -56,7 +56,12 @@ def _card_ok(s: str) -> bool:
     return 13 <= len(digits) <= 19 and luhn_ok(digits)
 
 
+DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
+
+
 def _phone_ok(s: str) -> bool:
+    if DATE_LIKE.search(s):
+        return False
     digits = re.sub(r"\D", "", s)
     # Years, dates and plain counts are not phone numbers; a phone has 8+ digits and a separator or +.
     return 8 <= len(digits) <= 15 and (s.startswith("+") or bool(re.search(r"[ .()-]", s)))

@@ -125,6 +125,8 @@ def test_exact_near_and_trivial_records_are_removed_on_real_data(worker: Worker,
     assert sum(v for k, v in counts.items() if k.startswith("dropped.trivial")) >= len(trivial) - 1
 
 
+TOPICS = ["a late delivery", "a damaged parcel", "the new pricing plan", "an invoice correction",
+          "a password reset", "the warranty extension", "moving the contract to another branch"]
 PII = ["jane.doe@example.com", "+49 30 12345678", "(415) 555-0134", "4111 1111 1111 1111", "5500-0000-0000-0004",
        "DE89 3704 0044 0532 0130 00", "192.168.17.42"]
 
@@ -138,8 +140,8 @@ def test_no_personal_data_reaches_weaviate_or_the_dead_letter_topic(worker: Work
             payload=AppEvent(app="crm", action="note", actor="agent jane.doe@example.com",
                              message=f"Customer called about order {1000 + i}; reach them at {value} tomorrow.")))
         # Unique wording per document: once redacted, equal texts would be (rightly) deduplicated.
-        events.append(doc(tenant, f"pii-doc-{i}", f"Contract notes for account {i + 1}: the customer's contact "
-                                                  f"is {value}. Payment terms are {10 * (i + 1)} days net."))
+        events.append(doc(tenant, f"pii-doc-{i}", f"Contract notes about {TOPICS[i]}. The customer asked us to "
+                                                  f"use {value} for anything regarding {TOPICS[-1 - i]}."))
     send(worker, events)
     bad = b'{"event_id": "broken", "payload": "card 4111 1111 1111 1111 and jane.doe@example.com"'
     worker.produce(worker.settings.topics.app, [(b"pii/x", bad)])

@@ -1,0 +1,81 @@
+import pytest
+
+from streams.dedup import Existing, find_duplicates
+from streams.transforms.curate import (QualityRules, content_key, iban_ok, jaccard, lsh_bands, luhn_ok,
+                                       quality_issue, redact)
+from streams.transforms.enrich import ChunkRecord
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("mail jane.doe@example.com now", "mail [EMAIL] now"),
+    ("call +49 30 12345678 today", "call [PHONE] today"),
+    ("call (415) 555-0134 today", "call [PHONE] today"),
+    ("card 4111 1111 1111 1111.", "card [CARD]."),
+    ("card 4111-1111-1111-1112 fails Luhn", "card 4111-1111-1111-1112 fails Luhn"),
+    ("IBAN DE89 3704 0044 0532 0130 00 ok", "IBAN [IBAN] ok"),
+    ("IBAN DE00 3704 0044 0532 0130 00 bad checksum", "IBAN DE00 3704 0044 0532 0130 00 bad checksum"),
+    ("from 10.0.0.12 and fe80:0:0:0:200:f8ff:fe21:67cf", "from [IP] and [IP]"),
+    ("at 2026-02-01 00:00 UTC in 1999, order 12345678", "at 2026-02-01 00:00 UTC in 1999, order 12345678"),
+])
+def test_redact(text: str, expected: str) -> None:
+    assert redact(text)[0] == expected
+
+
+def test_redact_counts_and_extra_patterns() -> None:
+    import re
+
+    text, counts = redact("EMP-123456 wrote to a@b.io and c@d.io", [("EMPLOYEE", re.compile(r"EMP-\d{6}"))])
+    assert text == "[EMPLOYEE] wrote to [EMAIL] and [EMAIL]"
+    assert counts == {"EMAIL": 2, "EMPLOYEE": 1}
+
+
+def test_checksums() -> None:
+    assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
+    assert iban_ok("GB82 WEST 1234 5698 7654 32") and not iban_ok("GB82 WEST 1234 5698 7654 33")
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("ok", "trivial:too_short"),
+    ("ok ok !!!! ???? #### $$$$ %%%%     ("!!!! ???? #### $$$$ %%%%", "trivial:symbols"),    ("!!!! ???? #### $$$$ %%%%", "trivial:symbols"),    ("!!!! ???? #### $$$$ %%%%", "trivial:symbols"),    ("!!!! ???? #### $$$$ %%%%", "trivial:symbols"), ****", "trivial:symbols"),
+    ("spam " * 20, "trivial:repetitive"),
+    ("Click here to read the whole story", "trivial:boilerplate"),
+    ("this is porn for sale here", "nsfw:blocked_word"),
+    ("The pump in hall 3 was replaced on Monday.", None),
+])
+def test_quality(text: str, reason: str | None) -> None:
+    assert quality_issue(text, QualityRules()) == reason
+
+
+def test_language_allowlist() -> None:
+    assert quality_issue("Die Pumpe ist heute ausgefallen.", QualityRules(languages=("en",)), "de") == \
+        "trivial:language"
+
+
+def test_content_key_and_near_similarity() -> None:
+    a = "The quick brown fox jumps over the lazy dog near the river bank."
+    assert content_key(a) == content_key("  the QUICK brown fox, jumps over the lazy dog near the river bank ")
+    b = a.replace("jumps", "jumped")
+    assert jaccard(a, b) > 0.7 and set(lsh_bands(a)) & set(lsh_bands(b))
+    assert jaccard(a, "Completely different words about stock markets and interest rates.") < 0.2
+
+
+def rec(uuid: str, text: str, doc_id: str = "", kind: str = "app") -> ChunkRecord:
+    return ChunkRecord(uuid, "t", text, {"content_hash": content_key(text), "lsh_bands": lsh_bands(text),
+                                         "doc_id": doc_id, "kind": kind})
+
+
+TEXT = "Category: RIVERS. Question: The longest river in Africa. Answer: the Nile"
+
+
+def test_duplicates_first_wins_and_never_itself_or_its_own_document() -> None:
+    batch = [rec("a", TEXT), rec("b", TEXT), rec("c", TEXT.replace("longest", "longst")),
+             rec("d", "Completely unrelated text about a red bicycle in Amsterdam.")]
+    assert find_duplicates(batch, lambda *_: []) == {"b": "duplicate:exact of a", "c": "duplicate:near of a"}
+    existing = [Existing("x", "", content_key(TEXT), TEXT, tuple(lsh_bands(TEXT)))]
+    assert set(find_duplicates([rec("a", TEXT)], lambda *_: existing)) == {"a"}
+    assert find_duplicates([rec("x", TEXT)], lambda *_: existing) == {}  # a replay of itself
+    own = [Existing("old", "guide", content_key(TEXT), TEXT, ())]
+    assert find_duplicates([rec("new", TEXT, doc_id="guide", kind="document")], lambda *_: own) == {}
+    assert find_duplicates([rec("s1", TEXT, kind="sensor"), rec("s2", TEXT, kind="sensor")], lambda *_: []) == {}
