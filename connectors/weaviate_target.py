@@ -149,13 +149,14 @@ def find_by_fingerprint(client: weaviate.WeaviateClient, name: str, tenant: str,
     try:
         col = client.collections.use(name).with_tenant(tenant)
         res = col.query.fetch_objects(filters=Filter.any_of(parts), limit=limit,
-                                      return_properties=["content_hash", "doc_id", "text", "lsh_bands"])
+                                      return_properties=["content_hash", "doc_id", "text", "body", "lsh_bands"])
     except WeaviateBaseError as exc:
         if _tenant_missing(exc):
             return []
         raise TargetUnavailable(f"weaviate duplicate lookup failed: {exc}") from exc
     return [{"uuid": str(o.uuid), "content_hash": o.properties.get("content_hash") or "",
-             "doc_id": o.properties.get("doc_id") or "", "text": o.properties.get("text") or "",
+             "doc_id": o.properties.get("doc_id") or "",
+             "text": o.properties.get("body") or o.properties.get("text") or "",
              "lsh_bands": o.properties.get("lsh_bands") or []} for o in res.objects]
 
 

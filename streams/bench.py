@@ -123,6 +123,7 @@ def run(settings: Settings, docs: int = 8, app_events: int = 600, freshness_s: f
         f["worker_peak_rss_mb"] = worker.peak_rss_mb()
     finally:
         worker.kill(signal.SIGTERM)
+        worker.drop()
 
     rate = f["pipeline_app_events_s"] / 2
     n = max(20, int(rate * freshness_s))
@@ -136,6 +137,7 @@ def run(settings: Settings, docs: int = 8, app_events: int = 600, freshness_s: f
         f["worker_peak_rss_mb"] = max(f["worker_peak_rss_mb"], worker.peak_rss_mb())
     finally:
         worker.kill(signal.SIGTERM)
+        worker.drop()
         client.close()
     f["ratio_docs"] = f["pipeline_doc_chunks_s"] / f["ceiling_doc_chunks_s"]
     f["ratio_app"] = f["pipeline_app_events_s"] / f["ceiling_app_texts_s"]

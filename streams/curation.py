@@ -87,7 +87,9 @@ class Curation:
         return reason
 
     def fingerprint(self, event: AnyEvent, rec: ChunkRecord, dedup_text: str) -> ChunkRecord:
-        props = {**rec.properties, "content_hash": content_key(dedup_text), "record_type": "chunk",
+        # Apps: compare messages, not the rendered sentence whose time and actor differ between copies.
+        body = dedup_text if isinstance(event, AppEventEnvelope) else ""
+        props = {**rec.properties, "content_hash": content_key(dedup_text), "record_type": "chunk", "body": body,
                  "lsh_bands": lsh_bands(dedup_text) if self.near and not isinstance(event, SensorEvent) else []}
         return replace(rec, properties=props)
 
@@ -111,6 +113,6 @@ def state_record(event: SensorEvent, reading: ChunkRecord) -> ChunkRecord:
     text = (f"Current {p.metric.replace('_', ' ')} of {p.device_id}{where}: {number(p.value)}"
             f"{' ' + unit if unit else ''} (latest reading, {when}).")
     key = f"{p.device_id}/{p.metric}"
-    props = {**reading.properties, "text": text, "record_type": "state", "lsh_bands": [],
+    props = {**reading.properties, "text": text, "record_type": "state", "lsh_bands": [], "body": "",
              "content_hash": content_key(f"state {key} {event.event_id}"), "char_start": 0, "char_end": len(text)}
     return ChunkRecord(chunk_uuid(event.tenant, "sensor-state", key, 0), event.tenant, text, props)

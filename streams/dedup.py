@@ -27,12 +27,16 @@ class Existing:
     uuid: str
     doc_id: str
     content_hash: str
-    text: str
+    text: str  # what similarity is measured on: an app event's message, else the chunk text
     lsh_bands: tuple[str, ...]
 
 
 # (tenant, hashes, bands) -> objects already indexed that match any hash or band
 Lookup = Callable[[str, list[str], list[str]], list[Existing]]
+
+
+def _basis(rec: ChunkRecord) -> str:
+    return rec.properties.get("body") or rec.text
 
 
 def _same_entity(rec: ChunkRecord, other_uuid: str, other_doc: str) -> bool:
@@ -48,7 +52,7 @@ def _match(rec: ChunkRecord, others: Sequence[Existing], threshold: float, near:
             continue
         if o.content_hash == h:
             return f"duplicate:exact of {o.uuid}"
-        if near and bands & set(o.lsh_bands) and jaccard(rec.text, o.text) >= threshold:
+        if near and bands & set(o.lsh_bands) and jaccard(_basis(rec), o.text) >= threshold:
             return f"duplicate:near of {o.uuid}"
     return None
 
@@ -71,5 +75,5 @@ def find_duplicates(records: Sequence[ChunkRecord], lookup: Lookup, *, threshold
                 out[r.uuid] = reason
             else:
                 seen.append(Existing(r.uuid, r.properties.get("doc_id", ""), r.properties["content_hash"],
-                                     r.text, tuple(r.properties.get("lsh_bands") or ())))
+                                     _basis(r), tuple(r.properties.get("lsh_bands") or ())))
     return out

@@ -24,7 +24,7 @@ from streams.pipeline import Plan
 from streams.transforms.enrich import PROPERTY_TYPES, ChunkRecord
 
 INDEX_PROPERTY_TYPES = {**PROPERTY_TYPES, "index_time": "date", "model_id": "text", "record_type": "text",
-                        "lsh_bands": "text[]"}
+                        "lsh_bands": "text[]", "body": "text"}
 
 
 @dataclass

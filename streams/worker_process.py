@@ -37,6 +37,7 @@ class Worker:
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
     admin: Any = field(default=None)
+    _producer: Any = field(default=None)
 
     @classmethod
     def create(cls, base: Settings, suffix: str, log_dir: Path, isolated: bool = True, **extra: str) -> Worker:
@@ -92,6 +93,20 @@ class Worker:
             self.proc.send_signal(sig)
             self.proc.wait(60)
 
+    def drop(self) -> None:
+        """Delete this run's topics and collection (isolated runs only: tests and benchmarks)."""
+        from streams.weaviate_client import connect
+
+        if self._producer is not None:
+            self._producer.flush(10)
+        t = self.settings.topics
+        self.admin.delete_topics([*t.inputs(), t.dead_letter])
+        client = connect(self.settings.weaviate)
+        try:
+            client.collections.delete(self.settings.weaviate.collection)
+        finally:
+            client.close()
+
     def peak_rss_mb(self) -> float:
         """Peak resident memory of the worker process (VmHWM)."""
         assert self.proc is not None
@@ -106,8 +121,11 @@ class Worker:
             return json.loads(r.read())
 
     def produce(self, topic: str, records: list[tuple[bytes | None, bytes | None]]) -> None:
-        p = Producer({"bootstrap.servers": self.settings.kafka.bootstrap_servers, "enable.idempotence": True,
-                      "message.max.bytes": 4_000_000})
+        """Produce and wait until Kafka confirmed every record."""
+        if self._producer is None:
+            self._producer = Producer({"bootstrap.servers": self.settings.kafka.bootstrap_servers, "linger.ms": 1,
+                                       "enable.idempotence": True, "message.max.bytes": 4_000_000})
+        p = self._producer
         for key, value in records:
             p.produce(topic, value, key=key)
             p.poll(0)

@@ -30,6 +30,7 @@ def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     w.start()
     yield w
     w.kill(signal.SIGTERM)
+    w.drop()
 
 
 @pytest.fixture
@@ -125,8 +126,6 @@ def test_exact_near_and_trivial_records_are_removed_on_real_data(worker: Worker,
     assert sum(v for k, v in counts.items() if k.startswith("dropped.trivial")) >= len(trivial) - 1
 
 
-TOPICS = ["a late delivery", "a damaged parcel", "the new pricing plan", "an invoice correction",
-          "a password reset", "the warranty extension", "moving the contract to another branch"]
 PII = ["jane.doe@example.com", "+49 30 12345678", "(415) 555-0134", "4111 1111 1111 1111", "5500-0000-0000-0004",
        "DE89 3704 0044 0532 0130 00", "192.168.17.42"]
 
@@ -134,14 +133,17 @@ PII = ["jane.doe@example.com", "+49 30 12345678", "(415) 555-0134", "4111 1111 1
 def test_no_personal_data_reaches_weaviate_or_the_dead_letter_topic(worker: Worker, client: Any) -> None:
     tenant = "pii"
     events: list[AnyEvent] = []
+    # Real, distinct texts around the personal data: template texts would (rightly) be near duplicates.
+    jeo = datasets.jeopardy()[200:200 + 2 * len(PII)]
     for i, value in enumerate(PII):
         events.append(AppEventEnvelope(
             event_id=f"pii-app-{i}", source="crm", tenant=tenant, event_time=T0,
             payload=AppEvent(app="crm", action="note", actor="agent jane.doe@example.com",
-                             message=f"Customer called about order {1000 + i}; reach them at {value} tomorrow.")))
+                             message=f"{jeo[i]['Question']} Reach the customer at {value} tomorrow.")))
         # Unique wording per document: once redacted, equal texts would be (rightly) deduplicated.
-        events.append(doc(tenant, f"pii-doc-{i}", f"Contract notes about {TOPICS[i]}. The customer asked us to "
-                                                  f"use {value} for anything regarding {TOPICS[-1 - i]}."))
+        q = jeo[len(PII) + i]
+        events.append(doc(tenant, f"pii-doc-{i}", f"{q['Category']}: {q['Question']} The answer, {q['Answer']}, "
+                                                  f"was sent to {value}."))
     send(worker, events)
     bad = b'{"event_id": "broken", "payload": "card 4111 1111 1111 1111 and jane.doe@example.com"'
     worker.produce(worker.settings.topics.app, [(b"pii/x", bad)])

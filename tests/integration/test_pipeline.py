@@ -39,6 +39,7 @@ def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     w.start()
     yield w
     w.kill(signal.SIGTERM)
+    w.drop()
 
 
 @pytest.fixture
@@ -197,6 +198,7 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
     finally:
         client.close()
         w.kill(signal.SIGTERM)
+        w.drop()
 
 
 def _recent(minutes: int) -> datetime:
