@@ -159,3 +159,83 @@ headwater bench (medians; model ceiling measured in the same run on this machine
   freshness at {f['offered_rate_s']:.0f} events/s (half the sustained rate): p50 {f['fresh_p50_s']:.2f}s  p95 {f['fresh_p95_s']:.2f}s  p99 {f['fresh_p99_s']:.2f}s  (target p99 <= {max_p99_s}s) {verdict(f['fresh_p99_s'] <= max_p99_s)}
   worker peak RSS: {f['worker_peak_rss_mb']:.0f} MiB
 """, flush=True)
+
+
+def duplicate_corpus(n: int = 1000, dup_share: float = 0.3, seed: int = 7) -> list[AnyEvent]:
+    """Real jeopardy records where ``dup_share`` of the events repeat an earlier text under a new id."""
+    import random
+
+    from connectors import datasets
+
+    rnd = random.Random(seed)
+    unique = datasets.jeopardy_events("bench-curate", int(n * (1 - dup_share)))
+    copies = []
+    for i in range(n - len(unique)):
+        src = rnd.choice(unique)
+        copies.append(src.model_copy(update={"event_id": f"copy-{i}-{src.event_id}"}))
+    events = unique + copies
+    rnd.shuffle(events)
+    return events
+
+
+def curation_cost(settings: Settings, embedder: Any, events: Sequence[AnyEvent]) -> dict[str, float]:
+    """CPU seconds per 1,000 events of the pure curation work (plan with minus plan without)."""
+    from streams.pipeline import plan_events
+
+    count = embedder.token_counter()
+    off = settings.model_copy(update={"curate": settings.curate.model_copy(update={"enabled": False})})
+    cpu: dict[str, list[float]] = {"on": [], "off": []}
+    for _ in range(3):
+        for label, s in (("on", settings), ("off", off)):
+            start = time.process_time()
+            plan_events(events, count, s, embedder.max_tokens)
+            cpu[label].append(time.process_time() - start)
+    per_k = 1000 / len(events)
+    return {"plan_cpu_on_s_per_1k": statistics.median(cpu["on"]) * per_k,
+            "plan_cpu_off_s_per_1k": statistics.median(cpu["off"]) * per_k}
+
+
+def curation_gain(settings: Settings, events: Sequence[AnyEvent], expect_on: int) -> dict[str, float]:
+    """End-to-end events/s with curation (and the embedding cache) on, then off."""
+    from streams.weaviate_client import connect
+    from streams.worker_process import Worker
+
+    logs = settings.stack.data_dir / "logs"
+    client = connect(settings.weaviate)
+    out: dict[str, float] = {}
+    try:
+        for label, extra, expect in (("on", {}, expect_on),
+                                     ("off", {"HEADWATER_CURATE__ENABLED": "false",
+                                              "HEADWATER_CURATE__CACHE_ENABLED": "false"}, len(events))):
+            w = Worker.create(settings, f"cur{label}{uuid.uuid4().hex[:6]}", logs,
+                              HEADWATER_STACK__DATA_DIR=str(logs.parent / "bench-cache" / uuid.uuid4().hex), **extra)
+            w.start()
+            try:
+                took = offer(w, client, "bench-curate", events, expect, label=f"curation {label}")
+                out[f"curation_{label}_events_s"] = len(events) / took
+            finally:
+                w.kill(signal.SIGTERM)
+                w.drop()
+    finally:
+        client.close()
+    return out
+
+
+def run_curation(settings: Settings, n: int = 1000) -> dict[str, float]:
+    from streams.embedder import Embedder
+    from streams.pipeline import plan_events
+
+    embedder = Embedder(settings.embed)
+    events = duplicate_corpus(n)
+    expect_on = len(plan_events(events, embedder.token_counter(), settings, embedder.max_tokens))
+    _say(f"[bench] curation: {len(events)} jeopardy events, 30% repeated text; {expect_on} survive curation")
+    f = curation_cost(settings, embedder, events) | curation_gain(settings, events, expect_on)
+    f["gain"] = f["curation_on_events_s"] / f["curation_off_events_s"]
+    print(f"""
+headwater bench --curation ({len(events)} real jeopardy events, 30% duplicate text)
+  curation CPU (pure stages, median of 3): {f['plan_cpu_on_s_per_1k']:.2f}s per 1,000 events with curation,
+      {f['plan_cpu_off_s_per_1k']:.2f}s without: curation adds {f['plan_cpu_on_s_per_1k'] - f['plan_cpu_off_s_per_1k']:.2f} CPU s per 1,000 events
+  end to end: {f['curation_on_events_s']:.1f} events/s with curation, {f['curation_off_events_s']:.1f} events/s without
+      throughput gain {f['gain']:.2f}x; {expect_on} objects indexed instead of {len(events)}
+""", flush=True)
+    return f
