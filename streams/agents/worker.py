@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from weaviate.exceptions import WeaviateConnectionError
 
 from connectors.dead_letter import dead_letter_headers
 from connectors.weaviate_target import TargetUnavailable
@@ -137,7 +138,7 @@ def create_app(settings: Settings) -> faust.App:
         while True:
             try:
                 return await rt.run(rt.execute, plan)
-            except (TargetUnavailable, ConnectionError, OSError) as exc:
+            except (TargetUnavailable, WeaviateConnectionError, ConnectionError, OSError) as exc:
                 rt.metrics.counts["upsert.retries"] += 1
                 log.warning("weaviate unavailable, retrying batch in %.1fs: %s", backoff, exc)
             except Exception as exc:  # noqa: BLE001 - unknown errors: retry too, never skip the batch

@@ -226,3 +226,36 @@ def test_search_api_filters_and_cites(worker: Worker, client: Any) -> None:
         assert c["char_end"] > c["char_start"] >= 0 and c["event_time"]
         bad = http.post("/v1/search", json={"query": "", "tenant": tenant})
         assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "query"
+
+
+def test_weaviate_outage_stalls_the_worker_and_loses_nothing(
+        settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+    from streams.stack.weaviate import Weaviate
+    from streams.weaviate_client import connect
+
+    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path)
+    tenant = "outage"
+    events = realdata.jeopardy_events(tenant, 60, offset=400)
+    expected = _expected_uuids(events, embedder, settings)
+    weaviate = Weaviate(settings)
+    w.start()
+    try:
+        _send(w, events[:20])
+        client = connect(w.settings.weaviate)
+        assert wait_for(lambda: len(_uuids(client, w, tenant)) >= 20, 60, 0.3)
+        client.close()
+        assert weaviate.proc.stop(), "the session's Weaviate is not a native process this test can stop"
+        _send(w, events[20:])
+        assert wait_for(lambda: w.metrics()["counts"].get("upsert.retries", 0) > 0, 60, 0.5)
+        weaviate.start()
+        assert wait_for(weaviate.ready, 60, 0.3)
+        client = connect(w.settings.weaviate)
+        wait_for(lambda: len(_uuids(client, w, tenant)) >= len(expected), 120, 0.5)
+        assert set(_uuids(client, w, tenant)) == expected
+        client.close()
+    finally:
+        if not weaviate.ready():
+            weaviate.start()
+            wait_for(weaviate.ready, 60, 0.3)
+        w.kill(signal.SIGTERM)
+        w.drop()
