@@ -15,8 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from schemas import (AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, SensorEvent,
-                     SensorReading)
+from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, SensorEvent, SensorReading
 
 
 def package_dir(name: str) -> Path:

@@ -149,16 +149,22 @@ def report(f: dict[str, float], min_ratio: float, max_p99_s: float) -> None:
     def verdict(ok: bool) -> str:
         return "ok" if ok else "BELOW TARGET"
 
-    print(f"""
-headwater bench (medians; model ceiling measured in the same run on this machine)
-  documents: {f['doc_chunks']:.0f} chunks   ceiling {f['ceiling_doc_chunks_s']:.1f} chunks/s   pipeline {f['pipeline_doc_chunks_s']:.1f} chunks/s ({f['pipeline_doc_events_s']:.2f} docs/s)
-             ratio pipeline/ceiling {f['ratio_docs']:.2f}  (target >= {min_ratio}) {verdict(f['ratio_docs'] >= min_ratio)}
-             {f['doc_elapsed_s']:.1f}s in all; worker stages: plan {f.get('doc_stage_plan_s', 0):.1f}s, embed {f.get('doc_stage_embed_s', 0):.1f}s, write {f.get('doc_stage_write_s', 0):.1f}s
-  app events: {f['app_events']:.0f}          ceiling {f['ceiling_app_texts_s']:.1f} texts/s    pipeline {f['pipeline_app_events_s']:.1f} events/s
-             ratio pipeline/ceiling {f['ratio_app']:.2f}
-  freshness at {f['offered_rate_s']:.0f} events/s (half the sustained rate): p50 {f['fresh_p50_s']:.2f}s  p95 {f['fresh_p95_s']:.2f}s  p99 {f['fresh_p99_s']:.2f}s  (target p99 <= {max_p99_s}s) {verdict(f['fresh_p99_s'] <= max_p99_s)}
-  worker peak RSS: {f['worker_peak_rss_mb']:.0f} MiB
-""", flush=True)
+    stages = ", ".join(f"{k} {f.get(f'doc_stage_{k}_s', 0):.1f}s" for k in ("plan", "embed", "write"))
+    lines = [
+        "headwater bench (medians; model ceiling measured in the same run on this machine)",
+        f"  documents: {f['doc_chunks']:.0f} chunks; ceiling {f['ceiling_doc_chunks_s']:.1f} chunks/s; "
+        f"pipeline {f['pipeline_doc_chunks_s']:.1f} chunks/s ({f['pipeline_doc_events_s']:.2f} docs/s)",
+        f"    ratio pipeline/ceiling {f['ratio_docs']:.2f} (target >= {min_ratio}): "
+        f"{verdict(f['ratio_docs'] >= min_ratio)}",
+        f"    {f['doc_elapsed_s']:.1f}s in all; worker stages: {stages}",
+        f"  app events: {f['app_events']:.0f}; ceiling {f['ceiling_app_texts_s']:.1f} texts/s; "
+        f"pipeline {f['pipeline_app_events_s']:.1f} events/s; ratio {f['ratio_app']:.2f}",
+        f"  freshness at {f['offered_rate_s']:.0f} events/s (half the sustained rate): p50 {f['fresh_p50_s']:.2f}s "
+        f"p95 {f['fresh_p95_s']:.2f}s p99 {f['fresh_p99_s']:.2f}s (target p99 <= {max_p99_s}s): "
+        f"{verdict(f['fresh_p99_s'] <= max_p99_s)}",
+        f"  worker peak RSS: {f['worker_peak_rss_mb']:.0f} MiB",
+    ]
+    print("\n" + "\n".join(lines) + "\n", flush=True)
 
 
 def duplicate_corpus(n: int = 1000, dup_share: float = 0.3, seed: int = 7) -> list[AnyEvent]:
@@ -231,11 +237,14 @@ def run_curation(settings: Settings, n: int = 1000) -> dict[str, float]:
     _say(f"[bench] curation: {len(events)} jeopardy events, 30% repeated text; {expect_on} survive curation")
     f = curation_cost(settings, embedder, events) | curation_gain(settings, events, expect_on)
     f["gain"] = f["curation_on_events_s"] / f["curation_off_events_s"]
-    print(f"""
-headwater bench --curation ({len(events)} real jeopardy events, 30% duplicate text)
-  curation CPU (pure stages, median of 3): {f['plan_cpu_on_s_per_1k']:.2f}s per 1,000 events with curation,
-      {f['plan_cpu_off_s_per_1k']:.2f}s without: curation adds {f['plan_cpu_on_s_per_1k'] - f['plan_cpu_off_s_per_1k']:.2f} CPU s per 1,000 events
-  end to end: {f['curation_on_events_s']:.1f} events/s with curation, {f['curation_off_events_s']:.1f} events/s without
-      throughput gain {f['gain']:.2f}x; {expect_on} objects indexed instead of {len(events)}
-""", flush=True)
+    on, off = f["plan_cpu_on_s_per_1k"], f["plan_cpu_off_s_per_1k"]
+    lines = [
+        f"headwater bench --curation ({len(events)} real jeopardy events, 30% duplicate text)",
+        f"  CPU of the pure stages per 1,000 events (median of 3): {on:.2f}s with curation, {off:.2f}s without;"
+        f" curation adds {on - off:.2f}s",
+        f"  end to end: {f['curation_on_events_s']:.1f} events/s with curation, "
+        f"{f['curation_off_events_s']:.1f} events/s without: gain {f['gain']:.2f}x",
+        f"  objects indexed: {expect_on} instead of {len(events)}",
+    ]
+    print("\n" + "\n".join(lines) + "\n", flush=True)
     return f

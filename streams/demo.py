@@ -18,8 +18,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from connectors.producer import Producer
-from schemas import (AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, SensorEvent,
-                     SensorReading)
+from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, SensorEvent, SensorReading
 from streams.search import Hit
 from streams.settings import Settings
 from streams.worker_process import Worker
@@ -53,9 +52,9 @@ def planted_facts(seed: int | None = None) -> Iterator[tuple[AnyEvent, str, str]
                                                    "Share it only with the night shift.")),
                "What is the access code of vault 7?", f"{code}")
         ticket, problem = rnd.randint(10000, 99999), rnd.choice(problems)
+        note = f"Ticket {ticket} was escalated to tier 2 because {problem}."
         yield (AppEventEnvelope(event_id=f"demo-{run}-ticket-{n}", source="helpdesk", tenant=TENANT, event_time=now,
-                                payload=AppEvent(app="helpdesk", action="escalated", actor="support-bot",
-                                                 message=f"Ticket {ticket} was escalated to tier 2 because {problem}.")),
+                                payload=AppEvent(app="helpdesk", action="escalated", actor="support-bot", message=note)),
                f"Why was ticket {ticket} escalated?", problem)
 
 

@@ -63,7 +63,8 @@ class CachedEmbedder:
         unique = list(dict.fromkeys(keys))
         for i in range(0, len(unique), 500):
             part = unique[i:i + 500]
-            rows = self._db.execute(f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(part))})", part)
+            marks = ",".join("?" * len(part))  # only placeholders are formatted in; values are bound
+            rows = self._db.execute(f"SELECT key, vec FROM emb WHERE key IN ({marks})", part)  # noqa: S608
             out |= {k: np.frombuffer(v, dtype=np.float32) for k, v in rows}
         if out:
             now = time.time()

@@ -9,17 +9,16 @@ version or delete of a document wins and earlier versions are dropped as obsolet
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-
-from collections import Counter
 from datetime import datetime
 
 from schemas import AnyEvent, AppEventEnvelope, DocumentEvent, SensorEvent, encode, message_key
 from streams.curation import Curation, Drop, dedup_text, state_record
 from streams.settings import Settings
-from streams.transforms.curate import redact
 from streams.transforms.chunk import chunk_text
+from streams.transforms.curate import redact
 from streams.transforms.enrich import ChunkRecord, enrich
 from streams.transforms.render import Rendered, render
 from streams.transforms.validate import Item, Rejected, Tombstone, validate

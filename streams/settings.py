@@ -13,8 +13,14 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from connectors.config import (HttpIngestSettings, KafkaSettings, MqttSettings, MqttSourceSettings, TopicSettings,
-                               WeaviateSettings)
+from connectors.config import (
+    HttpIngestSettings,
+    KafkaSettings,
+    MqttSettings,
+    MqttSourceSettings,
+    TopicSettings,
+    WeaviateSettings,
+)
 
 __all__ = ["KafkaSettings", "MqttSettings", "Settings", "TopicSettings", "WeaviateSettings"]
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from schemas import AnyEvent, encode, message_key
 from streams.settings import Settings
 
 
@@ -130,6 +132,13 @@ class Worker:
             p.produce(topic, value, key=key)
             p.poll(0)
         assert p.flush(30) == 0
+
+    def send(self, events: Sequence[AnyEvent]) -> None:
+        """Produce typed events to their kind's topic, keyed by entity, confirmed by Kafka."""
+        t = self.settings.topics
+        by_kind = {"sensor": t.sensor, "app": t.app, "document": t.document}
+        for e in events:
+            self.produce(by_kind[e.kind.value], [(message_key(e), encode(e))])
 
     def consume_dead_letters(self, expect: int, timeout_s: float = 30) -> list[Any]:
         c = Consumer({"bootstrap.servers": self.settings.kafka.bootstrap_servers, "group.id": f"dlq-{time.time()}",

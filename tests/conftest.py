@@ -104,3 +104,13 @@ def weaviate_client(settings: Settings) -> Iterator[object]:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture
+def client(worker: object) -> Iterator[object]:
+    """A Weaviate client for the module's ``worker`` fixture (defined by the test module)."""
+    from streams.weaviate_client import connect
+
+    c = connect(worker.settings.weaviate)  # type: ignore[attr-defined]
+    yield c
+    c.close()

@@ -11,10 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from weaviate.classes.query import Filter
 
 from connectors import datasets
-from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, encode, message_key
+from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent
 from streams.settings import Settings
 from streams.worker_process import Worker, wait_for
 
@@ -33,20 +32,6 @@ def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     w.drop()
 
 
-@pytest.fixture
-def client(worker: Worker) -> Iterator[Any]:
-    from streams.weaviate_client import connect
-
-    c = connect(worker.settings.weaviate)
-    yield c
-    c.close()
-
-
-def send(worker: Worker, events: list[AnyEvent]) -> None:
-    t = worker.settings.topics
-    topic = {"sensor": t.sensor, "app": t.app, "document": t.document}
-    for e in events:
-        worker.produce(topic[e.kind.value], [(message_key(e), encode(e))])
 
 
 def objects(client: Any, worker: Worker, tenant: str) -> list[Any]:
@@ -93,7 +78,7 @@ def test_exact_near_and_trivial_records_are_removed_on_real_data(worker: Worker,
     sections = wiki_sections(40)
     originals: list[AnyEvent] = [app(tenant, f"clean-{i}", m, i) for i, m in enumerate(jeo[:100])]
     originals += [doc(tenant, sid, text) for sid, text in sections]
-    send(worker, originals)
+    worker.send(originals)
     assert wait_for(lambda: len(objects(client, worker, tenant)) >= len(originals), 180, 1.0)
 
     exact = [app(tenant, f"exact-{i}", jeo[i], 500 + i) for i in rnd.sample(range(100), 30)]
@@ -105,7 +90,7 @@ def test_exact_near_and_trivial_records_are_removed_on_real_data(worker: Worker,
     fresh = [app(tenant, f"fresh-{i}", m, 800 + i) for i, m in enumerate(jeo[100:150])]
     stream = exact + near + trivial + fresh
     rnd.shuffle(stream)
-    send(worker, stream)
+    worker.send(stream)
     total_clean = len(originals) + len(fresh)
     assert wait_for(lambda: len(objects(client, worker, tenant)) >= total_clean, 180, 1.0)
     wait_for(lambda: False, 3)  # let stragglers (wrongly kept copies) land
@@ -144,7 +129,7 @@ def test_no_personal_data_reaches_weaviate_or_the_dead_letter_topic(worker: Work
         q = jeo[len(PII) + i]
         events.append(doc(tenant, f"pii-doc-{i}", f"{q['Category']}: {q['Question']} The answer, {q['Answer']}, "
                                                   f"was sent to {value}."))
-    send(worker, events)
+    worker.send(events)
     bad = b'{"event_id": "broken", "payload": "card 4111 1111 1111 1111 and jane.doe@example.com"'
     worker.produce(worker.settings.topics.app, [(b"pii/x", bad)])
     assert wait_for(lambda: len(objects(client, worker, tenant)) >= len(events), 120, 0.5)
@@ -160,11 +145,11 @@ def test_no_personal_data_reaches_weaviate_or_the_dead_letter_topic(worker: Work
 def test_reingesting_the_same_corpus_runs_no_forward_pass(worker: Worker, client: Any) -> None:
     tenant = "cache"
     events = datasets.jeopardy_events(tenant, 60, offset=300)
-    send(worker, events)
+    worker.send(events)
     assert wait_for(lambda: len(objects(client, worker, tenant)) >= 60, 120, 0.5)
     wait_for(lambda: worker.metrics()["counts"].get("events", 0) >= 60, 10)
     before = worker.metrics()["embedding_cache"]
-    send(worker, events)  # the same corpus again: same ids, same texts
+    worker.send(events)  # the same corpus again: same ids, same texts
     done = before["hits"] + 60
     assert wait_for(lambda: worker.metrics()["embedding_cache"].get("hits", 0) >= done, 60, 0.5)
     after = worker.metrics()["embedding_cache"]

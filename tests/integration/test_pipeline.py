@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from weaviate.classes.query import Filter
 
-from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, encode, message_key
+from connectors import datasets as realdata
+from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, encode
 from streams.embedder import Embedder
 from streams.pipeline import plan_events
 from streams.search import SearchRequest, search
 from streams.settings import Settings
-from connectors import datasets as realdata
 from streams.worker_process import Worker, wait_for
 
 pytestmark = pytest.mark.integration
@@ -42,20 +42,6 @@ def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     w.drop()
 
 
-@pytest.fixture
-def client(worker: Worker) -> Iterator[Any]:
-    from streams.weaviate_client import connect
-
-    c = connect(worker.settings.weaviate)
-    yield c
-    c.close()
-
-
-def _send(worker: Worker, events: list[AnyEvent]) -> None:
-    t = worker.settings.topics
-    by_kind = {"sensor": t.sensor, "app": t.app, "document": t.document}
-    for e in events:
-        worker.produce(by_kind[e.kind.value], [(message_key(e), encode(e))])
 
 
 def _uuids(client: Any, worker: Worker, tenant: str, where: Any = None) -> list[str]:
@@ -82,7 +68,7 @@ def test_mixed_real_events_index_exactly_the_expected_chunks(worker: Worker, cli
     tenant = "mixed"
     events = realdata.mixed_events(tenant, docs=3, app=150, sensor=100)
     expected = _expected_uuids(events, embedder, settings)
-    _send(worker, events)
+    worker.send(events)
     got = wait_for(lambda: (u := _uuids(client, worker, tenant)) and len(u) >= len(expected) and u, 240, 1.0)
     time.sleep(2)  # anything extra (a duplicate) would show up now
     got = _uuids(client, worker, tenant)
@@ -97,10 +83,10 @@ def test_planted_fact_is_top_hit_within_seconds(worker: Worker, client: Any, emb
         payload=AppEvent(app="facilities", action="changed-code", actor="marta",
                          message="The access code of vault 7 in building C was changed to 4471."))
     noise = realdata.jeopardy_events(tenant, 40)
-    _send(worker, noise)
+    worker.send(noise)
     wait_for(lambda: len(_uuids(client, worker, tenant)) >= 40, 120, 0.5)
     produced = time.monotonic()
-    _send(worker, [fact])
+    worker.send([fact])
     req = SearchRequest(query="What is the new access code for vault 7?", tenant=tenant, k=3)
 
     def top_is_fact() -> bool:
@@ -127,9 +113,9 @@ def test_document_update_leaves_no_stale_chunk_and_delete_leaves_nothing(
     new_text = "Zanzibar ferries now leave every 40 minutes. " * 3
     v1, v2 = _doc(tenant, "guide", 1, old_text), _doc(tenant, "guide", 2, new_text)
     by_doc = Filter.by_property("doc_id").equal("guide")
-    _send(worker, [v1])
+    worker.send([v1])
     assert wait_for(lambda: len(_uuids(client, worker, tenant, by_doc)) > 2, 120, 0.5)
-    _send(worker, [v2])
+    worker.send([v2])
 
     def only_v2() -> bool:
         col = client.collections.use(worker.settings.weaviate.collection).with_tenant(tenant)
@@ -141,7 +127,7 @@ def test_document_update_leaves_no_stale_chunk_and_delete_leaves_nothing(
     hits = search(client, embedder, worker.settings.weaviate.collection, req, 0.5)
     assert hits and all(h.citation.doc_version == 2 for h in hits)
 
-    _send(worker, [_doc(tenant, "guide", 3, "", deleted=True)])
+    worker.send([_doc(tenant, "guide", 3, "", deleted=True)])
     assert wait_for(lambda: not _uuids(client, worker, tenant, by_doc), 60, 0.5) == [] or \
         not _uuids(client, worker, tenant, by_doc)
     assert search(client, embedder, worker.settings.weaviate.collection,
@@ -184,7 +170,7 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
     w.start()
     client = connect(w.settings.weaviate)
     try:
-        _send(w, events)
+        w.send(events)
         assert wait_for(lambda: len(_uuids(client, w, tenant)) >= 30, 120, 0.2)
         w.kill(signal.SIGKILL)
         partial = len(_uuids(client, w, tenant))
@@ -212,7 +198,7 @@ def test_search_api_filters_and_cites(worker: Worker, client: Any) -> None:
 
     tenant = "api"
     events = [*realdata.jeopardy_events(tenant, 20, offset=700), *realdata.occupancy_events(tenant, 5)]
-    _send(worker, events)
+    worker.send(events)
     assert wait_for(lambda: len(_uuids(client, worker, tenant)) >= 25, 120, 0.5)
     with TestClient(create_api(worker.settings)) as http:
         assert "/v1/search" in http.get("/openapi.json").json()["paths"]
@@ -240,12 +226,12 @@ def test_weaviate_outage_stalls_the_worker_and_loses_nothing(
     weaviate = Weaviate(settings)
     w.start()
     try:
-        _send(w, events[:20])
+        w.send(events[:20])
         client = connect(w.settings.weaviate)
         assert wait_for(lambda: len(_uuids(client, w, tenant)) >= 20, 60, 0.3)
         client.close()
         assert weaviate.proc.stop(), "the session's Weaviate is not a native process this test can stop"
-        _send(w, events[20:])
+        w.send(events[20:])
         assert wait_for(lambda: w.metrics()["counts"].get("upsert.retries", 0) > 0, 60, 0.5)
         weaviate.start()
         assert wait_for(weaviate.ready, 60, 0.3)

@@ -1,8 +1,16 @@
 import pytest
 
 from streams.dedup import Existing, find_duplicates
-from streams.transforms.curate import (QualityRules, content_key, iban_ok, jaccard, lsh_bands, luhn_ok,
-                                       quality_issue, redact)
+from streams.transforms.curate import (
+    QualityRules,
+    content_key,
+    iban_ok,
+    jaccard,
+    lsh_bands,
+    luhn_ok,
+    quality_issue,
+    redact,
+)
 from streams.transforms.enrich import ChunkRecord
 
 pytestmark = pytest.mark.unit

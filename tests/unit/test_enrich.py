@@ -5,8 +5,18 @@ import pytest
 
 from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, SensorEvent, SensorReading
 from streams.transforms.chunk import Chunk, chunk_text
-from streams.transforms.enrich import (NAMESPACE, PROPERTY_TYPES, ChunkRecord, KafkaPosition, chunk_uuid,
-                                       content_hash, detect_language, enrich, keywords, object_key)
+from streams.transforms.enrich import (
+    NAMESPACE,
+    PROPERTY_TYPES,
+    ChunkRecord,
+    KafkaPosition,
+    chunk_uuid,
+    content_hash,
+    detect_language,
+    enrich,
+    keywords,
+    object_key,
+)
 from streams.transforms.render import Rendered, render
 
 pytestmark = pytest.mark.unit

@@ -3,8 +3,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from schemas import (AppEventEnvelope, DocumentEvent, InvalidEvent, SensorEvent, decode, encode, entity_id,
-                     message_key, stamp)
+from schemas import (
+    AppEventEnvelope,
+    DocumentEvent,
+    InvalidEvent,
+    SensorEvent,
+    decode,
+    encode,
+    entity_id,
+    message_key,
+    stamp,
+)
 
 pytestmark = pytest.mark.unit
 
