@@ -12,6 +12,7 @@ Figures are medians where repeated; the machine is shared with Kafka and Weaviat
 
 from __future__ import annotations
 
+import shutil
 import signal
 import statistics
 import sys
@@ -82,10 +83,12 @@ def offer(worker: Any, client: Any, tenant: str, events: Sequence[AnyEvent], exp
     return time.monotonic() - start
 
 
-def _fresh_worker(settings: Settings, logs: Path) -> Any:
+def _fresh_worker(settings: Settings, logs: Path, **extra: str) -> Any:
+    """A worker on fresh topics, collection and embedding cache: nothing is pre-computed."""
     from streams.worker_process import Worker
 
-    w = Worker.create(settings, f"bench{uuid.uuid4().hex[:6]}", logs)
+    cache = logs.parent / "bench-cache" / uuid.uuid4().hex
+    w = Worker.create(settings, f"bench{uuid.uuid4().hex[:6]}", logs, HEADWATER_STACK__DATA_DIR=str(cache), **extra)
     _say(f"[bench] starting a worker on fresh topics (log: {w.log_path})")
     w.start()
     return w
@@ -139,6 +142,7 @@ def run(settings: Settings, docs: int = 8, app_events: int = 600, freshness_s: f
         worker.kill(signal.SIGTERM)
         worker.drop()
         client.close()
+    shutil.rmtree(logs.parent / "bench-cache", ignore_errors=True)
     f["ratio_docs"] = f["pipeline_doc_chunks_s"] / f["ceiling_doc_chunks_s"]
     f["ratio_app"] = f["pipeline_app_events_s"] / f["ceiling_app_texts_s"]
     report(f, min_ratio, max_p99_s)
@@ -204,7 +208,6 @@ def curation_cost(settings: Settings, embedder: Any, events: Sequence[AnyEvent])
 def curation_gain(settings: Settings, events: Sequence[AnyEvent], expect_on: int) -> dict[str, float]:
     """End-to-end events/s with curation (and the embedding cache) on, then off."""
     from streams.weaviate_client import connect
-    from streams.worker_process import Worker
 
     logs = settings.stack.data_dir / "logs"
     client = connect(settings.weaviate)
@@ -213,9 +216,7 @@ def curation_gain(settings: Settings, events: Sequence[AnyEvent], expect_on: int
         for label, extra, expect in (("on", {}, expect_on),
                                      ("off", {"HEADWATER_CURATE__ENABLED": "false",
                                               "HEADWATER_CURATE__CACHE_ENABLED": "false"}, len(events))):
-            w = Worker.create(settings, f"cur{label}{uuid.uuid4().hex[:6]}", logs,
-                              HEADWATER_STACK__DATA_DIR=str(logs.parent / "bench-cache" / uuid.uuid4().hex), **extra)
-            w.start()
+            w = _fresh_worker(settings, logs, **extra)
             try:
                 took = offer(w, client, "bench-curate", events, expect, label=f"curation {label}")
                 out[f"curation_{label}_events_s"] = len(events) / took
@@ -236,6 +237,7 @@ def run_curation(settings: Settings, n: int = 1000) -> dict[str, float]:
     expect_on = len(plan_events(events, embedder.token_counter(), settings, embedder.max_tokens))
     _say(f"[bench] curation: {len(events)} jeopardy events, 30% repeated text; {expect_on} survive curation")
     f = curation_cost(settings, embedder, events) | curation_gain(settings, events, expect_on)
+    shutil.rmtree(settings.stack.data_dir / "bench-cache", ignore_errors=True)
     f["gain"] = f["curation_on_events_s"] / f["curation_off_events_s"]
     on, off = f["plan_cpu_on_s_per_1k"], f["plan_cpu_off_s_per_1k"]
     lines = [

@@ -23,6 +23,6 @@ def test_every_case_moves_events_and_http_answers_only_202(settings: Settings) -
         assert r["events"] > 0, f"{name} moved no events: {r}"
         assert r["events_per_s"] > 0 and r["ratio"] > 0, f"{name}: {r}"
     assert set(results["http"]["status"]) == {"202"}, results["http"]["status"]
-    assert results["mqtt"]["events"] == results["mqtt"]["published"]
+    assert results["mqtt"]["events"] == results["mqtt"]["published"] and results["mqtt"]["lost"] == 0
     assert "x ceiling" in format_table(results)
     assert time.monotonic() - started < 60
