@@ -463,7 +463,7 @@ def format_table(results: dict[str, Result]) -> str:
     for name, r in results.items():
         http = [f"{r[k]:>8.1f}" if k in r else f"{'':>8}" for k in ("requests_per_s", "p50_ms", "p99_ms")]
         lines.append(f"{name:<20} {r['events']:>8,} {r['seconds']:>8.2f} {r['events_per_s']:>10,.0f} "
-                     f"{r['ratio']:>9.2f} {' '.join(http)}  {_notes(r)}")
+                     f"{r['ratio']:>9.2f} {' '.join(http)}  {_notes(r)}".rstrip())
     return "\n".join(lines)
 
 

@@ -231,8 +231,10 @@ def curation_report(show: int) -> None:
 
 def _register() -> None:
     from streams.cli_connect import connect
+    from streams.cli_connect_bench import bench as connect_bench
     from streams.cli_ingest import connect_http, connect_mqtt, ingest
 
+    connect.add_command(connect_bench)
     connect.add_command(connect_http)
     connect.add_command(connect_mqtt)
     main.add_command(connect)

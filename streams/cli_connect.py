@@ -160,4 +160,3 @@ def _message(exc: BaseException) -> str:
 def _fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(1)
-from streams.cli_connect_bench import bench as _bench; connect.add_command(_bench)
