@@ -54,7 +54,8 @@ def planted_facts(seed: int | None = None) -> Iterator[tuple[AnyEvent, str, str]
         ticket, problem = rnd.randint(10000, 99999), rnd.choice(problems)
         note = f"Ticket {ticket} was escalated to tier 2 because {problem}."
         yield (AppEventEnvelope(event_id=f"demo-{run}-ticket-{n}", source="helpdesk", tenant=TENANT, event_time=now,
-                                payload=AppEvent(app="helpdesk", action="escalated", actor="support-bot", message=note)),
+                                payload=AppEvent(app="helpdesk", action="escalated", actor="support-bot",
+                                                 message=note)),
                f"Why was ticket {ticket} escalated?", problem)
 
 
