@@ -170,3 +170,21 @@ def delete_older_than(client: weaviate.WeaviateClient, name: str, field: str, va
         return sum(int(col.with_tenant(t).data.delete_many(where=where).successful) for t in col.tenants.get())
     except WeaviateBaseError as exc:
         raise TargetUnavailable(f"weaviate expiry failed: {exc}") from exc
+
+
+def nearest(client: weaviate.WeaviateClient, name: str, tenant: str, vector: list[float]
+            ) -> tuple[str, str, float] | None:
+    """(uuid, doc_id, cosine distance) of the object nearest to ``vector`` in the tenant, or None."""
+    from weaviate.classes.query import MetadataQuery
+
+    try:
+        res = client.collections.use(name).with_tenant(tenant).query.near_vector(
+            vector, limit=1, return_metadata=MetadataQuery(distance=True), return_properties=["doc_id"])
+    except WeaviateBaseError as exc:
+        if _tenant_missing(exc):
+            return None
+        raise TargetUnavailable(f"weaviate nearest-neighbour lookup failed: {exc}") from exc
+    if not res.objects:
+        return None
+    o = res.objects[0]
+    return str(o.uuid), o.properties.get("doc_id") or "", float(o.metadata.distance or 0.0)

@@ -41,8 +41,9 @@ class Outcome:
 class Indexer:
     def __init__(self, client: Any, embedder: Embedder, collection: str,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), *, dedup: bool = True,
-                 near: bool = True, near_threshold: float = 0.7) -> None:
+                 near: bool = True, near_threshold: float = 0.7, semantic_threshold: float | None = None) -> None:
         self.dedup, self.near, self.near_threshold = dedup, near, near_threshold
+        self.semantic_threshold = semantic_threshold
         self.client = client
         self.embedder = embedder
         self.collection = collection
@@ -56,6 +57,9 @@ class Indexer:
         records = plan.all_records()
         t0 = time.perf_counter()
         vectors = self.embedder.encode([r.text for r in records])
+        if self.semantic_threshold is not None:
+            records, vectors, more = self._semantic_dedup(plan, records, vectors)
+            dups += more
         t1 = time.perf_counter()
         now = self.clock()
         stamped = [_stamp(r, now, self.embedder.model_id) for r in records]
@@ -67,6 +71,25 @@ class Indexer:
             deleted += target.delete_entity(self.client, self.collection, tenant, doc_id)
         return Outcome(len(stamped) - len(failures), deleted, skipped, failures, t1 - t0, time.perf_counter() - t1,
                        dups)
+
+    def _semantic_dedup(self, plan: Plan, records: list[ChunkRecord], vectors: Any
+                        ) -> tuple[list[ChunkRecord], Any, list[Drop]]:
+        """Drop records whose nearest indexed neighbour (another entity) is at least this cosine-similar."""
+        assert self.semantic_threshold is not None
+        gone: dict[str, str] = {}
+        for rec, vec in zip(records, vectors, strict=True):
+            if rec.properties.get("kind") == "sensor":
+                continue
+            hit = target.nearest(self.client, self.collection, rec.tenant, vec.tolist())
+            if hit is not None and hit[0] != rec.uuid and not (rec.properties.get("doc_id") and
+                                                               rec.properties["doc_id"] == hit[1]):
+                similarity = 1.0 - hit[2]
+                if similarity >= self.semantic_threshold:
+                    gone[rec.uuid] = f"duplicate:semantic of {hit[0]} (cosine {similarity:.3f})"
+        if not gone:
+            return records, vectors, []
+        keep = [i for i, r in enumerate(records) if r.uuid not in gone]
+        return [records[i] for i in keep], vectors[keep], plan.drop_records(gone)
 
     def _lookup(self, tenant: str, hashes: list[str], bands: list[str]) -> list[Existing]:
         return [Existing(o["uuid"], o["doc_id"], o["content_hash"], o["text"], tuple(o["lsh_bands"]))

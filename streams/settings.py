@@ -88,11 +88,14 @@ class CurateSettings(BaseModel):
     dedup_exact: bool = True
     dedup_near: bool = True
     near_threshold: float = 0.7
+    # Optional semantic dedup: drop a chunk whose nearest indexed neighbour is at least this cosine-similar.
+    semantic_threshold: float | None = None
     quality: QualitySettings = QualitySettings()
     quality_by_source: dict[str, QualitySettings] = {}
     classifier: str | None = None  # "module:function", f(text) -> reason or None
     ttl_s_by_kind: dict[str, float] = {}  # e.g. {"sensor": 604800}; expired chunks leave Weaviate
     ttl_s_by_source: dict[str, float] = {}
+    ttl_sweep_s: float = 60.0  # how often expired chunks are deleted
     sensor_current_state: bool = True
     cache_enabled: bool = True
     cache_max_entries: int = 1_000_000

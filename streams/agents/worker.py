@@ -66,7 +66,8 @@ class Runtime:
             self.curation = Curation.from_settings(cur) if cur.enabled else None
             self._indexer = Indexer(connect(self.settings.weaviate), embedder, self.settings.weaviate.collection,
                                     dedup=cur.enabled and cur.dedup_exact, near=cur.enabled and cur.dedup_near,
-                                    near_threshold=cur.near_threshold)
+                                    near_threshold=cur.near_threshold,
+                                    semantic_threshold=cur.semantic_threshold if cur.enabled else None)
         return self._indexer
 
     async def run(self, fn: Any, *args: Any) -> Any:
@@ -207,7 +208,7 @@ def create_app(settings: Settings) -> faust.App:
         if snap["counts"]:
             log.info("headwater metrics %s", snap)
 
-    @app.timer(60.0)
+    @app.timer(settings.curate.ttl_sweep_s)
     async def expire() -> None:
         cur = settings.curate
         if cur.ttl_s_by_kind or cur.ttl_s_by_source:

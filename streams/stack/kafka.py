@@ -101,7 +101,9 @@ class Kafka:
         if not (self.home / "data" / "meta.properties").exists():
             cluster_id = uuid.uuid4().bytes
             cid = base64.urlsafe_b64encode(cluster_id).decode().rstrip("=")
-            run_with_progress(self._java("kafka.tools.StorageTool", "format", "-t", cid, "-c", str(config)),
+            # "--cluster-id=" form: a base64 id may start with "-", which argparse would take for an option.
+            run_with_progress(self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cid}",
+                                         "--config", str(config)),
                               self.proc.log_file, "kafka: formatting storage")
         heap = self.s.kafka.heap_opts.split()
         argv = self._java("kafka.Kafka", str(config))
