@@ -18,7 +18,7 @@ setup: system $(VENV)/.installed
 system:
 	@command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] && command -v docker-compose >/dev/null || { \
 	  echo "[setup] installing Debian packages: mosquitto docker-compose"; \
-	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q mosquitto docker-compose; }
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends mosquitto docker-compose; }
 	@command -v java >/dev/null || { echo "error: java not found: install a JDK 17+ (apt-get install openjdk-17-jdk-headless)"; exit 1; }
 	@command -v mvn >/dev/null || { echo "error: mvn not found: install Maven (apt-get install maven)"; exit 1; }
 	@command -v go >/dev/null || { echo "error: go not found: install Go 1.26+ from https://go.dev/dl"; exit 1; }

@@ -15,7 +15,7 @@ from datetime import UTC
 
 from schemas import AnyEvent, AppEventEnvelope, DocumentEvent, SensorEvent
 from streams.settings import CurateSettings, QualitySettings
-from streams.transforms.curate import QualityRules, content_key, lsh_bands, quality_issue, redact
+from streams.transforms.curate import QualityRules, content_key, lsh_bands, quality_issue, redact, redact_spans
 from streams.transforms.enrich import ChunkRecord, chunk_uuid
 from streams.transforms.render import Rendered, number, pretty_unit
 
@@ -56,23 +56,39 @@ class Curation:
     near: bool = True
     exact: bool = True
     sensor_state: bool = True
+    recognizer: Callable[[str], list[tuple[int, int, str]]] | None = None  # e.g. presidio, after the regexes
 
     @classmethod
     def from_settings(cls, s: CurateSettings) -> Curation:
+        recognizer = None
+        if s.redact_pii and s.presidio:
+            from streams import presidio_pii
+
+            recognizer = presidio_pii.load(s.presidio_model, s.presidio_entities, s.presidio_min_score)
         return cls(redact_pii=s.redact_pii, patterns=tuple((k, re.compile(v)) for k, v in s.pii_patterns.items()),
                    rules=_rules(s.quality), rules_by_source={k: _rules(v) for k, v in s.quality_by_source.items()},
                    classifier=_load(s.classifier), near=s.dedup_near, exact=s.dedup_exact,
-                   sensor_state=s.sensor_current_state)
+                   sensor_state=s.sensor_current_state, recognizer=recognizer)
+
+    def redact_text(self, text: str) -> tuple[str, Counter[str]]:
+        """Built-in and configured patterns first, then the optional recognizer on what is left."""
+        if not self.redact_pii:
+            return text, Counter()
+        text, counts = redact(text, self.patterns)
+        if self.recognizer is not None and text:
+            text, more = redact_spans(text, self.recognizer(text))
+            counts.update(more)
+        return text, counts
 
     def redact(self, r: Rendered) -> tuple[Rendered, Counter[str]]:
         if not self.redact_pii:
             return r, Counter()
-        text, counts = redact(r.text, self.patterns)
-        title, more = redact(r.title, self.patterns)
+        text, counts = self.redact_text(r.text)
+        title, more = self.redact_text(r.title)
         props = {}
         for k, v in r.properties.items():
             if isinstance(v, str):
-                v, extra = redact(v, self.patterns)
+                v, extra = self.redact_text(v)
                 more.update(extra)
             props[k] = v
         return Rendered(text, title, props), counts + more

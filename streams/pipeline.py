@@ -18,7 +18,6 @@ from schemas import AnyEvent, AppEventEnvelope, DocumentEvent, SensorEvent, enco
 from streams.curation import Curation, Drop, dedup_text, state_record
 from streams.settings import Settings
 from streams.transforms.chunk import chunk_text
-from streams.transforms.curate import redact
 from streams.transforms.enrich import ChunkRecord, enrich
 from streams.transforms.render import Rendered, render
 from streams.transforms.validate import Item, Rejected, Tombstone, validate
@@ -90,7 +89,7 @@ def _curate(plan: Plan, cur: Curation, event: AnyEvent, rendered: Rendered,
             records: list[ChunkRecord]) -> list[ChunkRecord]:
     message = event.payload.message if isinstance(event, AppEventEnvelope) else ""
     if message:
-        message, _ = redact(message, cur.patterns) if cur.redact_pii else (message, None)
+        message, _ = cur.redact_text(message)
     kept = []
     for rec in records:
         judged = message or rec.text

@@ -85,6 +85,13 @@ class CurateSettings(BaseModel):
     # Extra redaction patterns: label -> regex, e.g. {"EMPLOYEE_ID": "EMP-\\d{6}"}
     pii_patterns: dict[str, str] = {}
     redact_dead_letters: bool = True
+    # presidio-analyzer recognizers on top of the built-in ones (extra: headwater[presidio]).
+    presidio: bool = False
+    presidio_model: str | None = None  # an installed spaCy model name or path; None = pattern recognizers only
+    presidio_entities: tuple[str, ...] = (
+        "PERSON", "US_SSN", "US_PASSPORT", "US_DRIVER_LICENSE", "US_BANK_NUMBER", "UK_NHS", "MEDICAL_LICENSE",
+        "CRYPTO", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
+    presidio_min_score: float = 0.5
     dedup_exact: bool = True
     dedup_near: bool = True
     near_threshold: float = 0.7

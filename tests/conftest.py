@@ -59,7 +59,7 @@ def _testcontainers_stack(base: Settings) -> Iterator[Settings]:
     from testcontainers.core.waiting_utils import wait_for_logs
     from testcontainers.kafka import KafkaContainer
 
-    with KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka, \
+    with KafkaContainer(f"apache/kafka:{base.kafka.version}").with_kraft() as kafka, \
             DockerContainer(f"cr.weaviate.io/semitechnologies/weaviate:{base.weaviate.version}") \
             .with_env("DEFAULT_VECTORIZER_MODULE", "none") \
             .with_env("AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED", "true") \

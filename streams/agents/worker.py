@@ -49,6 +49,7 @@ class Runtime:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="indexer")
         self._indexer: Indexer | None = None
         self._count_tokens: Any = None
+        self.curation: Curation | None = None
 
     def _init(self) -> Indexer:
         if self._indexer is None:
@@ -126,8 +127,9 @@ def create_app(settings: Settings) -> faust.App:
             value = r.item.value or b""
             if settings.curate.redact_dead_letters:
                 # The dead-letter topic must not become a PII leak: values are kept as redacted text.
-                value = redact(value.decode("utf-8", errors="replace"))[0].encode()
-                headers["headwater.reason"] = redact(headers["headwater.reason"])[0]
+                scrub = rt.curation.redact_text if rt.curation is not None and rt.curation.redact_pii else redact
+                value = scrub(value.decode("utf-8", errors="replace"))[0].encode()
+                headers["headwater.reason"] = scrub(headers["headwater.reason"])[0]
                 headers["headwater.redacted"] = "true"
             fut = await dead.send(key=r.item.key, value=value,
                                   headers=[(k, v.encode()) for k, v in headers.items()])

@@ -82,6 +82,23 @@ def redact(text: str, extra: Iterable[tuple[str, re.Pattern[str]]] = ()) -> tupl
     return text, counts
 
 
+def redact_spans(text: str, spans: Iterable[tuple[int, int, str]]) -> tuple[str, Counter[str]]:
+    """Replace ``(start, end, label)`` spans found by a recognizer with "[LABEL]".
+
+    Overlapping spans are merged into the first (longest at equal start), so the
+    output never contains half of a detected value.
+    """
+    counts: Counter[str] = Counter()
+    out, pos = [], 0
+    for start, end, label in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if start < pos or end <= start:
+            continue
+        out += [text[pos:start], f"[{label}]"]
+        counts[label] += 1
+        pos = end
+    return "".join(out) + text[pos:], counts
+
+
 @dataclass(frozen=True)
 class QualityRules:
     """When a text is too trivial to index. Configurable per source."""

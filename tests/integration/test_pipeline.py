@@ -42,8 +42,6 @@ def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     w.drop()
 
 
-
-
 def _uuids(client: Any, worker: Worker, tenant: str, where: Any = None) -> list[str]:
     col = client.collections.use(worker.settings.weaviate.collection)
     if not client.collections.exists(worker.settings.weaviate.collection):
@@ -128,8 +126,7 @@ def test_document_update_leaves_no_stale_chunk_and_delete_leaves_nothing(
     assert hits and all(h.citation.doc_version == 2 for h in hits)
 
     worker.send([_doc(tenant, "guide", 3, "", deleted=True)])
-    assert wait_for(lambda: not _uuids(client, worker, tenant, by_doc), 60, 0.5) == [] or \
-        not _uuids(client, worker, tenant, by_doc)
+    assert wait_for(lambda: not _uuids(client, worker, tenant, by_doc), 60, 0.5)
     assert search(client, embedder, worker.settings.weaviate.collection,
                   SearchRequest(query="Zanzibar ferries", tenant=tenant, k=5), 0.5) == []
 
@@ -165,7 +162,7 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
 
     w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path)
     tenant = "crash"
-    events = realdata.jeopardy_events(tenant, 300, offset=100)
+    events = realdata.jeopardy_events(tenant, 500, offset=100)
     expected = _expected_uuids(events, embedder, settings)
     w.start()
     client = connect(w.settings.weaviate)
@@ -178,7 +175,7 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
         wait_for(lambda: len(_uuids(client, w, tenant)) >= len(expected), 180, 1.0)
         time.sleep(2)
         got = _uuids(client, w, tenant)
-        assert partial < len(expected) or partial == len(expected)
+        assert partial < len(expected), "the worker finished before the kill: offer more events"
         assert len(got) == len(set(got)) == len(expected)
         assert set(got) == expected
     finally:

@@ -87,3 +87,41 @@ def test_duplicates_first_wins_and_never_itself_or_its_own_document() -> None:
     own = [Existing("old", "guide", content_key(TEXT), TEXT, ())]
     assert find_duplicates([rec("new", TEXT, doc_id="guide", kind="document")], lambda *_: own) == {}
     assert find_duplicates([rec("s1", TEXT, kind="sensor"), rec("s2", TEXT, kind="sensor")], lambda *_: []) == {}
+
+
+@pytest.mark.parametrize(("spans", "expected"), [
+    ([], "call Ann at 555"),
+    ([(5, 8, "PERSON")], "call [PERSON] at 555"),
+    ([(12, 15, "PHONE"), (5, 8, "PERSON")], "call [PERSON] at [PHONE]"),
+    ([(5, 8, "PERSON"), (5, 15, "X"), (6, 7, "Y")], "call [X]"),  # overlaps merge into the widest first span
+    ([(3, 3, "EMPTY")], "call Ann at 555"),
+])
+def test_redact_spans(spans: list[tuple[int, int, str]], expected: str) -> None:
+    from streams.transforms.curate import redact_spans
+
+    text, counts = redact_spans("call Ann at 555", spans)
+    assert text == expected
+    assert sum(counts.values()) == expected.count("[")
+
+
+def test_presidio_recognizers_redact_what_the_regexes_miss() -> None:
+    """The optional presidio-analyzer backend (real presidio, pattern recognizers, no NER model)."""
+    from streams.curation import Curation
+    from streams.settings import CurateSettings
+
+    wallet = "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"
+    text = f"Refund sent to wallet {wallet}; receipt to ann@example.org."
+    plain = Curation.from_settings(CurateSettings())
+    assert wallet in plain.redact_text(text)[0]
+    with_presidio = Curation.from_settings(CurateSettings(presidio=True))
+    out, counts = with_presidio.redact_text(text)
+    assert out == "Refund sent to wallet [CRYPTO]; receipt to [EMAIL]."
+    assert counts == {"CRYPTO": 1, "EMAIL": 1}
+
+
+def test_presidio_with_a_missing_spacy_model_names_the_setting() -> None:
+    from streams.curation import Curation
+    from streams.settings import CurateSettings
+
+    with pytest.raises(RuntimeError, match="HEADWATER_CURATE__PRESIDIO_MODEL"):
+        Curation.from_settings(CurateSettings(presidio=True, presidio_model="no_such_model_xx"))

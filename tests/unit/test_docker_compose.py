@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from streams.settings import Settings
+
 pytestmark = pytest.mark.unit
 
 COMPOSE = Path(__file__).parents[2] / "docker" / "docker-compose.yml"
@@ -25,5 +27,8 @@ def test_every_service_has_a_health_check_and_data_has_volumes() -> None:
     assert {"kafka", "weaviate", "mosquitto", "worker"} <= set(services)
     assert all("healthcheck" in services[name] for name in ("kafka", "weaviate", "mosquitto", "worker"))
     assert {"kafka-data", "weaviate-data", "mosquitto-data"} <= set(spec["volumes"])
-    assert services["weaviate"]["image"].endswith(":1.39.3")
+    # The same versions as the native stack, so both kinds of users run what the tests ran.
+    versions = Settings()
+    assert services["weaviate"]["image"].endswith(f":{versions.weaviate.version}")
+    assert services["kafka"]["image"] == f"apache/kafka:{versions.kafka.version}"
     assert services["worker"]["depends_on"]["weaviate"]["condition"] == "service_healthy"
