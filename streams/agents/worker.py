@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ from streams.embed_cache import CachedEmbedder
 from streams.indexer import Indexer, Outcome
 from streams.metrics import Metrics
 from streams.pipeline import Plan, plan_batch
-from streams.settings import Settings
+from streams.settings import KafkaSettings, Settings
 from streams.transforms.curate import redact
 from streams.transforms.enrich import KafkaPosition
 from streams.transforms.validate import Item, Rejected
@@ -96,10 +97,21 @@ def _item(event: Any) -> Item:
     return Item(m.value, m.key, KafkaPosition(m.topic, m.partition, m.offset), ts)
 
 
+def broker_credentials(kafka: KafkaSettings) -> faust.types.auth.CredentialsT | None:
+    """The worker's Kafka security from the same settings the connectors use (SASL, TLS)."""
+    tls = ssl.create_default_context() if kafka.security_protocol.upper().endswith("SSL") else None
+    if kafka.sasl_mechanism:
+        password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
+        return faust.SASLCredentials(username=kafka.sasl_username, password=password, ssl_context=tls,
+                                     mechanism=kafka.sasl_mechanism)
+    return faust.SSLCredentials(tls) if tls is not None else None
+
+
 def create_app(settings: Settings) -> faust.App:
     app = faust.App(
         settings.worker.app_id,
         broker=f"kafka://{settings.kafka.bootstrap_servers}",
+        broker_credentials=broker_credentials(settings.kafka),
         store="memory://",
         web_port=settings.worker.web_port,
         web_host="127.0.0.1",
