@@ -26,7 +26,7 @@ system:
 $(VENV)/.installed: pyproject.toml
 	@echo "[setup] creating $(VENV) and installing headwater (first time downloads torch: several GB)"
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --progress-bar on -e ".[test]"
+	$(VENV)/bin/pip install --progress-bar on -e ".[test]"
 	@touch $@
 
 demo: setup

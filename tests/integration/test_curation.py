@@ -34,8 +34,6 @@ def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     w.drop()
 
 
-
-
 def objects(client: Any, worker: Worker, tenant: str) -> list[Any]:
     col = client.collections.use(worker.settings.weaviate.collection)
     try:
