@@ -121,8 +121,11 @@ def run(settings: Settings, docs: int = 8, app_events: int = 600, freshness_s: f
         f["doc_elapsed_s"] = took
         time.sleep(1)  # the last batch's counters land just after its objects
         f |= {f"doc_stage_{k}_s": v for k, v in worker.metrics()["seconds"].items()}
+        before = worker.metrics()["seconds"]
         took = offer(worker, client, "bench-app", app, len(app_texts), label="app events")
         f["pipeline_app_events_s"] = len(app) / took
+        time.sleep(1)
+        f |= {f"app_stage_{k}_s": v - before.get(k, 0.0) for k, v in worker.metrics()["seconds"].items()}
         f["worker_peak_rss_mb"] = worker.peak_rss_mb()
     finally:
         worker.kill(signal.SIGTERM)
@@ -153,16 +156,20 @@ def report(f: dict[str, float], min_ratio: float, max_p99_s: float) -> None:
     def verdict(ok: bool) -> str:
         return "ok" if ok else "BELOW TARGET"
 
-    stages = ", ".join(f"{k} {f.get(f'doc_stage_{k}_s', 0):.1f}s" for k in ("plan", "embed", "write"))
+    def stages(workload: str) -> str:
+        names = ("plan", "lookup", "embed", "write")
+        return ", ".join(f"{k} {f.get(f'{workload}_stage_{k}_s', 0):.1f}s" for k in names)
+
     lines = [
         "headwater bench (medians; model ceiling measured in the same run on this machine)",
         f"  documents: {f['doc_chunks']:.0f} chunks; ceiling {f['ceiling_doc_chunks_s']:.1f} chunks/s; "
         f"pipeline {f['pipeline_doc_chunks_s']:.1f} chunks/s ({f['pipeline_doc_events_s']:.2f} docs/s)",
         f"    ratio pipeline/ceiling {f['ratio_docs']:.2f} (target >= {min_ratio}): "
         f"{verdict(f['ratio_docs'] >= min_ratio)}",
-        f"    {f['doc_elapsed_s']:.1f}s in all; worker stages: {stages}",
+        f"    {f['doc_elapsed_s']:.1f}s in all; worker stages: {stages('doc')}",
         f"  app events: {f['app_events']:.0f}; ceiling {f['ceiling_app_texts_s']:.1f} texts/s; "
         f"pipeline {f['pipeline_app_events_s']:.1f} events/s; ratio {f['ratio_app']:.2f}",
+        f"    {f['app_events'] / f['pipeline_app_events_s']:.1f}s in all; worker stages: {stages('app')}",
         f"  freshness at {f['offered_rate_s']:.0f} events/s (half the sustained rate): p50 {f['fresh_p50_s']:.2f}s "
         f"p95 {f['fresh_p95_s']:.2f}s p99 {f['fresh_p99_s']:.2f}s (target p99 <= {max_p99_s}s): "
         f"{verdict(f['fresh_p99_s'] <= max_p99_s)}",

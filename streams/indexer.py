@@ -36,6 +36,7 @@ class Outcome:
     embed_s: float = 0.0
     write_s: float = 0.0
     duplicates: list[Drop] = field(default_factory=list)
+    lookup_s: float = 0.0  # indexed versions and duplicate candidates, read from Weaviate before embedding
 
 
 class Indexer:
@@ -51,6 +52,7 @@ class Indexer:
         target.ensure_collection(client, collection, INDEX_PROPERTY_TYPES)
 
     def execute(self, plan: Plan) -> Outcome:
+        started = time.perf_counter()
         skipped = self._drop_obsolete_versions(plan)
         dups = plan.drop_records(find_duplicates(plan.all_records(), self._lookup, threshold=self.near_threshold,
                                                  near=self.near)) if self.dedup else []
@@ -70,7 +72,7 @@ class Indexer:
         for tenant, doc_id in plan.doc_deletes:
             deleted += target.delete_entity(self.client, self.collection, tenant, doc_id)
         return Outcome(len(stamped) - len(failures), deleted, skipped, failures, t1 - t0, time.perf_counter() - t1,
-                       dups)
+                       dups, lookup_s=t0 - started)
 
     def _semantic_dedup(self, plan: Plan, records: list[ChunkRecord], vectors: Any
                         ) -> tuple[list[ChunkRecord], Any, list[Drop]]:

@@ -183,6 +183,7 @@ def create_app(settings: Settings) -> faust.App:
         c["obsolete"] += outcome.skipped_obsolete + plan.obsolete
         c["batches"] += 1
         await account(plan, outcome)
+        rt.metrics.seconds["lookup"] += outcome.lookup_s
         rt.metrics.seconds["embed"] += outcome.embed_s
         rt.metrics.seconds["write"] += outcome.write_s
 
