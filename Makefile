@@ -10,7 +10,7 @@ export PIP_CACHE_DIR := $(CACHE)/pip
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup system demo test unit integration bench stack-up stack-down clean
+.PHONY: setup system demo test lint unit integration bench stack-up stack-down clean
 
 setup: system $(VENV)/.installed
 
@@ -34,6 +34,10 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy streams connectors schemas
 
 unit: setup
 	$(VENV)/bin/pytest -m unit

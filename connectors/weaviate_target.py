@@ -12,7 +12,7 @@ Semantics:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,9 +36,12 @@ class TargetUnavailable(RuntimeError):
 
 
 class Record(Protocol):
-    uuid: str
-    tenant: str
-    properties: dict[str, Any]
+    @property
+    def uuid(self) -> str: ...
+    @property
+    def tenant(self) -> str: ...
+    @property
+    def properties(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ def ensure_collection(client: weaviate.WeaviateClient, name: str, property_types
 
 
 def write(client: weaviate.WeaviateClient, name: str, records: Sequence[Record],
-          vectors: Sequence[Sequence[float]]) -> list[Failure]:
+          vectors: Iterable[Iterable[float]]) -> list[Failure]:
     """Upsert records with their vectors; returns the objects Weaviate rejected."""
     by_tenant: dict[str, list[DataObject[Any, Any]]] = defaultdict(list)
     for rec, vec in zip(records, vectors, strict=True):
@@ -129,7 +132,7 @@ def indexed_version(client: weaviate.WeaviateClient, name: str, tenant: str, doc
         if "tenant not found" in str(exc).lower() or "not found" in str(exc).lower():
             return None
         raise TargetUnavailable(f"weaviate query failed: {exc}") from exc
-    return int(res.objects[0].properties["doc_version"]) if res.objects else None
+    return int(str(res.objects[0].properties["doc_version"])) if res.objects else None
 
 
 def _tenant_missing(exc: Exception) -> bool:
@@ -187,4 +190,4 @@ def nearest(client: weaviate.WeaviateClient, name: str, tenant: str, vector: lis
     if not res.objects:
         return None
     o = res.objects[0]
-    return str(o.uuid), o.properties.get("doc_id") or "", float(o.metadata.distance or 0.0)
+    return str(o.uuid), str(o.properties.get("doc_id") or ""), float(o.metadata.distance or 0.0)

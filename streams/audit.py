@@ -27,7 +27,7 @@ def read_audit(settings: Settings, idle_s: float = 2.0) -> Iterator[dict[str, An
             if msg is None or msg.error() is not None:
                 continue
             last = time.monotonic()
-            yield json.loads(msg.value())
+            yield json.loads(msg.value() or b"null")
     finally:
         c.close()
 

@@ -88,7 +88,8 @@ def _fresh_worker(settings: Settings, logs: Path, **extra: str) -> Any:
     from streams.worker_process import Worker
 
     cache = logs.parent / "bench-cache" / uuid.uuid4().hex
-    w = Worker.create(settings, f"bench{uuid.uuid4().hex[:6]}", logs, HEADWATER_STACK__DATA_DIR=str(cache), **extra)
+    w = Worker.create(settings, f"bench{uuid.uuid4().hex[:6]}", logs,
+                      overrides={"HEADWATER_STACK__DATA_DIR": str(cache), **extra})
     _say(f"[bench] starting a worker on fresh topics (log: {w.log_path})")
     w.start()
     return w

@@ -127,6 +127,11 @@ async def _live(settings: Settings, producer: Producer, find: Callable[[str], li
     return fresh
 
 
+def _report_feed_stop(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        _say(f"[demo] background feed stopped: {task.exception()!r}")
+
+
 def run(settings: Settings, rate: float = 20.0, every_s: float = 4.0, duration_s: float | None = None) -> int:
     """Start everything and stream until Ctrl-C (or ``duration_s``); returns an exit code."""
     from streams import stack
@@ -157,8 +162,7 @@ def run(settings: Settings, rate: float = 20.0, every_s: float = 4.0, duration_s
 
     async def main() -> list[float]:
         feeder = asyncio.create_task(_feed(producer, settings, rate, counts))
-        feeder.add_done_callback(lambda t: t.cancelled() or t.exception() is None or
-                                 _say(f"[demo] background feed stopped: {t.exception()!r}"))
+        feeder.add_done_callback(_report_feed_stop)
         try:
             return await _live(settings, producer, find, worker, counts, every_s, duration_s)
         finally:

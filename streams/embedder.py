@@ -39,7 +39,7 @@ class Embedder:
         dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dimension = int(dim() or 0)
         # Room for [CLS] and [SEP] inside the model's window.
-        self.max_tokens = int(self.model.max_seq_length) - 2
+        self.max_tokens = int(self.model.max_seq_length or 256) - 2
         self.model_id = os.path.basename(self.model_path.rstrip("/")) or self.model_path
         self.forward_calls = 0
         self._lock = threading.Lock()

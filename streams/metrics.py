@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -19,7 +19,7 @@ def percentile(values: list[float], q: float) -> float:
 class Metrics:
     def __init__(self, window: int = 10_000) -> None:
         self.counts: Counter[str] = Counter()
-        self.seconds: Counter[str] = Counter()
+        self.seconds: defaultdict[str, float] = defaultdict(float)
         self.cache: dict[str, float] = {}
         self.latencies: deque[float] = deque(maxlen=window)
 

@@ -39,7 +39,7 @@ def load(model: str | None, entities: Sequence[str], min_score: float,
     # bundled copy; offline that attempt logs a long traceback per process.
     logging.getLogger("tldextract").setLevel(logging.CRITICAL)
     engine = SpacyNlpEngine(models=[{"lang_code": language, "model_name": model or "blank"}])
-    engine.nlp = {language: spacy.load(model) if model else spacy.blank(language)}
+    engine.nlp = {language: spacy.load(model) if model else spacy.blank(language)}  # type: ignore[assignment]
     analyzer = AnalyzerEngine(nlp_engine=engine, supported_languages=[language])
     wanted = list(entities) or None
 

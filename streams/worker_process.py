@@ -14,13 +14,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from schemas import AnyEvent, encode, message_key
 from streams.settings import Settings
@@ -42,7 +42,9 @@ class Worker:
     _producer: Any = field(default=None)
 
     @classmethod
-    def create(cls, base: Settings, suffix: str, log_dir: Path, isolated: bool = True, **extra: str) -> Worker:
+    def create(cls, base: Settings, suffix: str, log_dir: Path, *, isolated: bool = True,
+               overrides: Mapping[str, str] | None = None, **extra: str) -> Worker:
+        """A worker on ``base``'s services; ``overrides`` and ``extra`` are ``HEADWATER_*`` settings of its own."""
         env = {
             "HEADWATER_STACK__DATA_DIR": str(base.stack.data_dir),
             "HEADWATER_KAFKA__BOOTSTRAP_SERVERS": base.kafka.bootstrap_servers,
@@ -50,6 +52,7 @@ class Worker:
             "HEADWATER_WEAVIATE__HTTP_PORT": str(base.weaviate.http_port),
             "HEADWATER_WEAVIATE__GRPC_PORT": str(base.weaviate.grpc_port),
             "HEADWATER_WORKER__WEB_PORT": str(free_port()),
+            **(overrides or {}),
             **extra,
         }
         if isolated:
@@ -120,7 +123,8 @@ class Worker:
     def metrics(self) -> dict[str, Any]:
         url = f"http://127.0.0.1:{self.settings.worker.web_port}/metrics"
         with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310
-            return json.loads(r.read())
+            out: dict[str, Any] = json.loads(r.read())
+            return out
 
     def produce(self, topic: str, records: list[tuple[bytes | None, bytes | None]]) -> None:
         """Produce and wait until Kafka confirmed every record."""

@@ -21,7 +21,7 @@ import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import faust
 from weaviate.exceptions import WeaviateConnectionError
@@ -152,7 +152,8 @@ def create_app(settings: Settings) -> faust.App:
         backoff = 0.5
         while True:
             try:
-                return await rt.run(rt.execute, plan)
+                outcome: Outcome = await rt.run(rt.execute, plan)
+                return outcome
             except (TargetUnavailable, WeaviateConnectionError, ConnectionError, OSError) as exc:
                 rt.metrics.counts["upsert.retries"] += 1
                 log.warning("weaviate unavailable, retrying batch in %.1fs: %s", backoff, exc)
@@ -205,25 +206,26 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.agent(inputs)
     async def index(stream: faust.StreamT[bytes]) -> None:
-        async for batch in stream.take_events(batch_n, within=within):
+        # take_events is on faust's Stream, not on the StreamT protocol agents are typed with.
+        async for batch in cast("faust.Stream[bytes]", stream).take_events(batch_n, within=within):
             for e in batch:
                 e.message.incref()  # held until Weaviate accepted the batch; see module docstring
             await handle(list(batch))
             for e in batch:
                 await stream.ack(e)
 
-    @app.task
+    @app.task  # type: ignore[untyped-decorator]
     async def warm_up() -> None:
         await rt.warm_up()
         log.info("headwater worker ready: model %s", rt._init().embedder.model_id)
 
-    @app.timer(10.0)
+    @app.timer(10.0)  # type: ignore[untyped-decorator]
     async def report() -> None:
         snap = rt.metrics.snapshot()
         if snap["counts"]:
             log.info("headwater metrics %s", snap)
 
-    @app.timer(settings.curate.ttl_sweep_s)
+    @app.timer(settings.curate.ttl_sweep_s)  # type: ignore[untyped-decorator]
     async def expire() -> None:
         cur = settings.curate
         if cur.ttl_s_by_kind or cur.ttl_s_by_source:
