@@ -35,6 +35,7 @@ class Drop:
 def _rules(q: QualitySettings) -> QualityRules:
     return QualityRules(min_chars=q.min_chars, min_words=q.min_words, max_symbol_ratio=q.max_symbol_ratio,
                         min_unique_word_ratio=q.min_unique_word_ratio, blocked_words=q.blocked_words,
+                        toxic_patterns=q.toxic_patterns,
                         languages=q.languages)
 
 

@@ -21,6 +21,7 @@ from connectors.config import (
     TopicSettings,
     WeaviateSettings,
 )
+from streams.transforms.curate import BLOCKED_WORDS, TOXIC_PATTERNS
 
 __all__ = ["KafkaSettings", "MqttSettings", "Settings", "TopicSettings", "WeaviateSettings"]
 
@@ -71,7 +72,8 @@ class QualitySettings(BaseModel):
     min_words: int = 3
     max_symbol_ratio: float = 0.5
     min_unique_word_ratio: float = 0.25
-    blocked_words: tuple[str, ...] = ("fuck", "shit", "cunt", "nigger", "porn", "xxx")
+    blocked_words: tuple[str, ...] = BLOCKED_WORDS
+    toxic_patterns: tuple[str, ...] = TOXIC_PATTERNS  # regexes, case-insensitive
     languages: tuple[str, ...] = ()
 
 

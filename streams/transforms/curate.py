@@ -99,6 +99,15 @@ def redact_spans(text: str, spans: Iterable[tuple[int, int, str]]) -> tuple[str,
     return "".join(out) + text[pos:], counts
 
 
+BLOCKED_WORDS = ("fuck", "shit", "cunt", "nigger", "porn", "xxx")
+# Toxic phrasing that single blocked words miss: threats, self-harm incitement, direct insults.
+TOXIC_PATTERNS = (
+    r"\b(kill|hang|shoot|stab)\s+(yo)?urself\b", r"\bkys\b", r"\bgo\s+die\b",
+    r"\bi(\s+wi|')ll\s+(kill|hurt|find)\s+you\b",
+    r"\byou(\s+are|'re|\s+r)\s+(an?\s+)?(worthless|pathetic|stupid|idiot|moron|retard)\w*\b",
+)
+
+
 @dataclass(frozen=True)
 class QualityRules:
     """When a text is too trivial to index. Configurable per source."""
@@ -110,7 +119,8 @@ class QualityRules:
     boilerplate: tuple[str, ...] = (
         r"^\s*(click here|read more|subscribe( now)?|all rights reserved|accept (all )?cookies)\b",
         r"^\s*(lorem ipsum)", r"^\s*(test|asdf|foo|bar|n/?a|null|none|-+)\s*$")
-    blocked_words: tuple[str, ...] = ("fuck", "shit", "cunt", "nigger", "porn", "xxx")
+    blocked_words: tuple[str, ...] = BLOCKED_WORDS
+    toxic_patterns: tuple[str, ...] = TOXIC_PATTERNS
     languages: tuple[str, ...] = ()      # allowed ISO codes; empty = any
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -133,6 +143,8 @@ def quality_issue(text: str, rules: QualityRules, language: str = "und") -> str 
         return "trivial:boilerplate"
     if rules.blocked_words and set(words) & set(rules.blocked_words):
         return "nsfw:blocked_word"
+    if any(re.search(p, stripped, re.IGNORECASE) for p in rules.toxic_patterns):
+        return "toxic:pattern"
     if rules.languages and language not in rules.languages:
         return "trivial:language"
     return None

@@ -51,6 +51,11 @@ def test_checksums() -> None:
     ("Click here to read the whole story", "trivial:boilerplate"),
     ("this is porn for sale here", "nsfw:blocked_word"),
     ("The pump in hall 3 was replaced on Monday.", None),
+    ("nobody wants you here, just go die already", "toxic:pattern"),
+    ("You're a worthless moron and everyone knows it", "toxic:pattern"),
+    ("I'll find you after the match, count on it", "toxic:pattern"),
+    ("Shoot the photos yourself at dawn for the best light.", None),
+    ("The skill you are learning is worth the effort.", None),
 ])
 def test_quality(text: str, reason: str | None) -> None:
     assert quality_issue(text, QualityRules()) == reason
