@@ -43,8 +43,8 @@ class Worker:
 
     @classmethod
     def create(cls, base: Settings, suffix: str, log_dir: Path, *, isolated: bool = True,
-               overrides: Mapping[str, str] | None = None, **extra: str) -> Worker:
-        """A worker on ``base``'s services; ``overrides`` and ``extra`` are ``HEADWATER_*`` settings of its own."""
+               overrides: Mapping[str, str] | None = None) -> Worker:
+        """A worker on ``base``'s services; ``overrides`` are ``HEADWATER_*`` settings of its own."""
         env = {
             "HEADWATER_STACK__DATA_DIR": str(base.stack.data_dir),
             "HEADWATER_KAFKA__BOOTSTRAP_SERVERS": base.kafka.bootstrap_servers,
@@ -53,7 +53,6 @@ class Worker:
             "HEADWATER_WEAVIATE__GRPC_PORT": str(base.weaviate.grpc_port),
             "HEADWATER_WORKER__WEB_PORT": str(free_port()),
             **(overrides or {}),
-            **extra,
         }
         if isolated:
             env |= {

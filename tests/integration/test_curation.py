@@ -25,9 +25,9 @@ T0 = datetime(2026, 2, 1, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
     data = tmp_path_factory.mktemp("curation-data")
-    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path_factory.mktemp("logs"),
-                      HEADWATER_STACK__DATA_DIR=str(data), HEADWATER_CURATE__TTL_SWEEP_S="1",
-                      HEADWATER_CURATE__TTL_S_BY_SOURCE='{"short-lived": 3600}')
+    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path_factory.mktemp("logs"), overrides={
+        "HEADWATER_STACK__DATA_DIR": str(data), "HEADWATER_CURATE__TTL_SWEEP_S": "1",
+        "HEADWATER_CURATE__TTL_S_BY_SOURCE": '{"short-lived": 3600}'})
     w.start()
     yield w
     w.kill(signal.SIGTERM)
@@ -202,8 +202,9 @@ def test_chunks_past_their_ttl_leave_weaviate(worker: Worker, client: Any) -> No
 def test_optional_semantic_dedup_drops_a_paraphrase(settings: Settings, tmp_path: Any) -> None:
     from streams.weaviate_client import connect
 
-    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path, HEADWATER_STACK__DATA_DIR=str(tmp_path / "data"),
-                      HEADWATER_CURATE__DEDUP_NEAR="false", HEADWATER_CURATE__SEMANTIC_THRESHOLD="0.9")
+    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path, overrides={
+        "HEADWATER_STACK__DATA_DIR": str(tmp_path / "data"), "HEADWATER_CURATE__DEDUP_NEAR": "false",
+        "HEADWATER_CURATE__SEMANTIC_THRESHOLD": "0.9"})
     tenant = "semantic"
     w.start()
     c = connect(w.settings.weaviate)
