@@ -6,6 +6,8 @@ and reads the environment (``HEADWATER_KAFKA__...``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 
@@ -13,10 +15,6 @@ class KafkaSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     bootstrap_servers: str = "127.0.0.1:9092"
-    version: str = "4.4.0"
-    port: int = 9092
-    controller_port: int = 9093
-    heap_opts: str = "-Xms256m -Xmx512m"
     security_protocol: str = "PLAINTEXT"
     sasl_mechanism: str | None = None
     sasl_username: str | None = None
@@ -33,9 +31,7 @@ class WeaviateSettings(BaseModel):
     grpc_port: int = 50051
     secure: bool = False
     api_key: SecretStr | None = None
-    version: str = "1.39.3"
     collection: str = "HeadwaterChunk"
-    batch_timeout_s: float = 30.0
 
 
 class MqttSettings(BaseModel):
@@ -58,6 +54,13 @@ class TopicSettings(BaseModel):
 
     def inputs(self) -> list[str]:
         return [self.sensor, self.app, self.document]
+
+    def for_kind(self, kind: str) -> str:
+        """The input topic of an event kind ("sensor", "app", "document"): the one kind-to-topic map."""
+        topic: str = getattr(self, kind) if kind in ("sensor", "app", "document") else ""
+        if not topic:
+            raise ValueError(f"no input topic for event kind {kind!r}")
+        return topic
 
 
 class HttpIngestSettings(BaseModel):
@@ -83,3 +86,15 @@ class MqttSourceSettings(BaseModel):
     client_id: str = "headwater-mqtt"
     source: str = "mqtt"
     tenant: str = "default"
+
+
+def kafka_config(kafka: KafkaSettings, client_id: str) -> dict[str, Any]:
+    """librdkafka connection and security settings shared by producers, consumers and admins."""
+    conf: dict[str, Any] = {
+        "bootstrap.servers": kafka.bootstrap_servers, "client.id": client_id,
+        "security.protocol": kafka.security_protocol,
+    }
+    if kafka.sasl_mechanism:
+        conf |= {"sasl.mechanism": kafka.sasl_mechanism, "sasl.username": kafka.sasl_username or "",
+                 "sasl.password": kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""}
+    return conf

@@ -34,7 +34,7 @@ import hmac
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Protocol
 
 from fastapi import FastAPI, HTTPException, Request, Security
@@ -43,7 +43,7 @@ from pydantic import BaseModel
 
 from connectors.config import HttpIngestSettings, TopicSettings
 from connectors.producer import Delivered, DeliveryFailed, Producer, QueueFull
-from connectors.source import topic_for
+from connectors.source import utcnow
 from schemas import AnyEvent, InvalidEvent, encode, message_key, stamp, validate_obj
 
 __all__ = ["Accepted", "BadBody", "IngestSettings", "LineError", "create_ingest_api", "parse_body",
@@ -138,10 +138,6 @@ def validate_items(items: Sequence[Any]) -> tuple[list[AnyEvent], list[dict[str,
 # --- the app ----------------------------------------------------------------------------------
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 _API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="One of HEADWATER_HTTP__API_KEYS")
 _BEARER = HTTPBearer(auto_error=False, description="Authorization: Bearer <one of HEADWATER_HTTP__API_KEYS>")
 
@@ -164,7 +160,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def create_ingest_api(settings: IngestSettings, producer: Producer, *,
-                      clock: Callable[[], datetime] = _utcnow, retry_after_s: int = 1) -> FastAPI:
+                      clock: Callable[[], datetime] = utcnow, retry_after_s: int = 1) -> FastAPI:
     """The ingest app; ``producer`` stays the caller's (close it after the server stopped)."""
     http, topics = settings.http, settings.topics
     keys = [k.get_secret_value().encode() for k in http.api_keys]
@@ -231,7 +227,7 @@ def _parsed(body: bytes, content_type: str) -> list[Any]:
 async def _produce_all(producer: Producer, topics: TopicSettings, events: list[AnyEvent],
                        retry_after_s: int) -> None:
     """Send every event (``block=False``), wait for all reports, map failures to 503 / 502."""
-    sends = [producer.send(topic_for(e, topics), encode(e), message_key(e), block=False) for e in events]
+    sends = [producer.send(topics.for_kind(e.kind.value), encode(e), message_key(e), block=False) for e in events]
     results: list[Delivered | BaseException] = await asyncio.gather(*sends, return_exceptions=True)
     failures = [r for r in results if isinstance(r, BaseException)]
     if not failures:

@@ -39,7 +39,7 @@ import logging
 import math
 import threading
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -47,7 +47,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from connectors.config import MqttSettings, MqttSourceSettings, TopicSettings
 from connectors.producer import Producer
-from connectors.source import SourceItem, run_source
+from connectors.source import SourceItem, run_source, utcnow
 from schemas import InvalidEvent, SensorEvent, validate_obj
 
 log = logging.getLogger(__name__)
@@ -169,10 +169,6 @@ def _invalid(topic: str, why: str) -> InvalidEvent:
 # --- the connector ----------------------------------------------------------------------------
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class MqttSource:
     """Subscribes to MQTT topics and moves each message into Kafka (see the module docstring).
 
@@ -181,7 +177,7 @@ class MqttSource:
     """
 
     def __init__(self, mqtt_settings: MqttSettings, config: MqttSourceSettings, *,
-                 clock: Callable[[], datetime] = _utcnow, keepalive: int = 30) -> None:
+                 clock: Callable[[], datetime] = utcnow, keepalive: int = 30) -> None:
         self.mqtt, self.config, self.clock, self.keepalive = mqtt_settings, config, clock, keepalive
         self._counts = dict.fromkeys(("received", "produced", "dead_lettered", "acked", "connects",
                                       "disconnects"), 0)

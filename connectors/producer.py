@@ -30,18 +30,19 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message
 from confluent_kafka import Producer as _Kafka
 
-from connectors.config import KafkaSettings
+from connectors.config import KafkaSettings, kafka_config
 from schemas import AnyEvent, encode, message_key
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Delivered", "DeliveryFailed", "Producer", "QueueFull", "kafka_config"]
+__all__ = ["Delivered", "DeliveryFailed", "Producer", "QueueFull"]
 
 # Errors after which the same record may well succeed later (broker down, leader moving).
 _RETRIABLE = {
@@ -72,18 +73,6 @@ class DeliveryFailed(Exception):
 
 class QueueFull(Exception):
     """Too many records await confirmation; retry later (HTTP: 503)."""
-
-
-def kafka_config(kafka: KafkaSettings, client_id: str) -> dict[str, Any]:
-    """librdkafka connection and security settings shared by producers, consumers and admins."""
-    conf: dict[str, Any] = {
-        "bootstrap.servers": kafka.bootstrap_servers, "client.id": client_id,
-        "security.protocol": kafka.security_protocol,
-    }
-    if kafka.sasl_mechanism:
-        conf |= {"sasl.mechanism": kafka.sasl_mechanism, "sasl.username": kafka.sasl_username or "",
-                 "sasl.password": kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""}
-    return conf
 
 
 @dataclass(eq=False)
@@ -176,6 +165,9 @@ class Producer:
                  message_timeout_ms: int = 120_000, linger_ms: int = 5) -> None:
         self._kafka = _Kafka({
             **kafka_config(kafka, client_id), "enable.idempotence": True, "acks": "all",
+            # Java's default partitioner (murmur2): Kafka Connect, Debezium and Java producers put
+            # each key on the same partition as we do, so one entity's events stay in order.
+            "partitioner": "murmur2_random",
             "linger.ms": linger_ms, "message.timeout.ms": message_timeout_ms, "message.max.bytes": 4_000_000,
         })
         self._slots = _Slots(max_in_flight)
@@ -224,6 +216,25 @@ class Producer:
         if isinstance(box[0], DeliveryFailed):
             raise box[0]
         return box[0]
+
+    def submit(self, topic: str, value: bytes | None, key: bytes | None = None,
+               headers: dict[str, str] | None = None, timeout: float = 30.0) -> Future[Delivered]:
+        """Hand one record over without waiting; the future settles with its delivery report.
+
+        For scripts that produce many records and then wait for all of them (``result()``).
+        """
+        if not self._slots.take_sync(timeout):
+            raise QueueFull(f"no room for a record within {timeout}s")
+        fut: Future[Delivered] = Future()
+
+        def done(result: Delivered | DeliveryFailed) -> None:
+            if isinstance(result, DeliveryFailed):
+                fut.set_exception(result)
+            else:
+                fut.set_result(result)
+
+        self._produce(topic, value, key, headers, done)
+        return fut
 
     def counters(self) -> dict[str, int]:
         """``produced`` and ``failed`` since start, ``in_flight`` now."""

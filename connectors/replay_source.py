@@ -23,13 +23,11 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import csv
 import importlib.util
 import itertools
-import json
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,10 +35,11 @@ from typing import Any, Literal, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from connectors.replay_rows import Row, count_records, read_records
 from connectors.source import SourceItem
 from schemas import AnyEvent, InvalidEvent, Kind, validate_obj
 
-__all__ = ["PRESETS", "Pacer", "ProgressLine", "Record", "ReplayMapping", "ReplaySource", "RowError",
+__all__ = ["PRESETS", "Pacer", "ProgressLine", "ReplayMapping", "Row", "ReplaySource", "RowError",
            "count_records", "items_for", "map_record", "preset", "read_records"]
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -101,17 +100,6 @@ class ReplayMapping(BaseModel):
         constants = {**self.constants, "metric": self.metrics.get(col, col), "unit": self.units.get(col, "")}
         return self.model_copy(update={"melt": None, "fields": {**self.fields, "value": col},
                                        "constants": constants})
-
-
-@dataclass(frozen=True)
-class Record:
-    """One record of a file: ``data`` or the ``error`` that kept it from being read."""
-
-    row: int
-    where: str
-    data: dict[str, Any] | None
-    raw: bytes
-    error: str | None = None
 
 
 def map_record(mapping: ReplayMapping, data: dict[str, Any], row: int, *, name: str,
@@ -185,75 +173,7 @@ def _parse_time(value: Any, fmt: str | None) -> datetime:
     return datetime.strptime(str(value), fmt)  # naive: the caller reads it as UTC
 
 
-def read_records(path: Path) -> Iterator[Record]:
-    """The records of ``path``, in file order: ``.csv`` rows, ``.jsonl``/``.ndjson`` lines, a ``.json``
-    array, or, for a folder, each ``*.txt`` file as ``{name, stem, path, text}`` (sorted by name)."""
-    if path.is_dir():
-        return _text_files(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _csv_rows(path)
-    if suffix in (".jsonl", ".ndjson"):
-        return _json_lines(path)
-    if suffix == ".json":
-        return _json_array(path)
-    raise ValueError(f"cannot replay {path}: expected .csv, .jsonl, .ndjson, .json or a folder of .txt files")
-
-
-def _csv_rows(path: Path) -> Iterator[Record]:
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        for row, values in enumerate(reader):
-            raw = json.dumps(values, default=str).encode()
-            where = f"line {reader.line_num}"
-            if None in values or None in values.values():
-                header = len(reader.fieldnames or [])
-                yield Record(row, where, None, raw, f"column count differs from the header's {header}")
-            else:
-                yield Record(row, where, values, raw)
-
-
-def _json_lines(path: Path) -> Iterator[Record]:
-    with path.open(encoding="utf-8") as f:
-        row = 0
-        for line_no, line in enumerate(f, start=1):
-            if line.strip():
-                yield _json_record(row, f"line {line_no}", line)
-                row += 1
-
-
-def _json_array(path: Path) -> Iterator[Record]:
-    items = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(items, list):
-        raise ValueError(f"{path}: expected a JSON array of objects")
-    for row, obj in enumerate(items):
-        yield _json_record(row, f"item {row}", obj)
-
-
-def _json_record(row: int, where: str, value: Any) -> Record:
-    try:
-        obj = json.loads(value) if isinstance(value, str) else value
-    except json.JSONDecodeError as exc:
-        return Record(row, where, None, value.encode(), f"not JSON: {exc}")
-    raw = value.encode() if isinstance(value, str) else json.dumps(obj).encode()
-    if not isinstance(obj, dict):
-        return Record(row, where, None, raw, f"expected a JSON object, got {type(obj).__name__}")
-    return Record(row, where, obj, raw)
-
-
-def _text_files(folder: Path) -> Iterator[Record]:
-    for row, p in enumerate(sorted(folder.glob("*.txt"))):
-        text = p.read_text(encoding="utf-8", errors="replace")
-        data = {"name": p.name, "stem": p.stem, "path": f"{folder.name}/{p.name}", "text": text}
-        yield Record(row, p.name, data, text.encode())
-
-
-def count_records(path: Path, limit: int | None = None) -> int:
-    """How many records ``read_records(path)`` yields (at most ``limit``)."""
-    return sum(1 for _ in itertools.islice(read_records(path), limit))
-
-
-def items_for(record: Record, mapping: ReplayMapping, *, name: str, tenant: str) -> list[SourceItem]:
+def items_for(record: Row, mapping: ReplayMapping, *, name: str, tenant: str) -> list[SourceItem]:
     """The source items of one record: its events, or one error item naming row and line."""
     where = f"replay: {name} row {record.row} ({record.where})"
     if record.data is None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 from connectors.config import TopicSettings
@@ -29,9 +30,14 @@ from connectors.dead_letter import send_dead_letter
 from connectors.producer import Delivered, DeliveryFailed, Producer
 from schemas import AnyEvent, encode, message_key
 
-__all__ = ["Progress", "Source", "SourceItem", "run_source", "topic_for"]
+__all__ = ["Progress", "Source", "SourceItem", "run_source", "utcnow"]
 
 Progress = Callable[[dict[str, int]], None]
+
+
+def utcnow() -> datetime:
+    """The default clock of every source: aware UTC (sources take a ``clock`` so tests can fix time)."""
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -52,11 +58,6 @@ class Source(Protocol):
     """Yields :class:`SourceItem` s; ends when the source is exhausted (a live source never ends)."""
 
     def __aiter__(self) -> AsyncIterator[SourceItem]: ...
-
-
-def topic_for(event: AnyEvent, topics: TopicSettings) -> str:
-    """The topic of the event's kind."""
-    return str(getattr(topics, event.kind.value))
 
 
 async def run_source(source: Source, producer: Producer, topics: TopicSettings,
@@ -110,7 +111,7 @@ async def _deliver(item: SourceItem, producer: Producer, topics: TopicSettings, 
         counts["dead_lettered"] += 1
     else:
         try:
-            await _send_retrying(producer, topic_for(item.event, topics), item.event, retries)
+            await _send_retrying(producer, topics.for_kind(item.event.kind.value), item.event, retries)
             counts["produced"] += 1
         except DeliveryFailed as exc:
             if exc.retriable:

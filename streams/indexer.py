@@ -1,10 +1,10 @@
-"""Stages 5-6, embed and upsert: execute a :class:`~streams.pipeline.Plan` against Weaviate.
+"""Stages 5-6, embed and upsert: execute a :class:`~streams.plan.Plan` against Weaviate.
 
 Semantics: idempotent (deterministic UUIDs; a replay rewrites the same objects),
 a document's new version replaces its old chunks (written first, old ones deleted
 after, so the document never disappears in between), a delete removes every chunk,
 an older version than the one indexed is skipped. Raises
-:class:`~connectors.weaviate_target.TargetUnavailable` on an outage, so the caller
+:class:`~connectors.weaviate.client.TargetUnavailable` on an outage, so the caller
 retries the whole plan; returns the objects Weaviate rejected.
 """
 
@@ -16,15 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors import weaviate_target as target
-from streams.curation import Drop
-from streams.dedup import Existing, find_duplicates
-from streams.embedder import Embedder
-from streams.pipeline import Plan
-from streams.transforms.enrich import PROPERTY_TYPES, ChunkRecord
-
-INDEX_PROPERTY_TYPES = {**PROPERTY_TYPES, "index_time": "date", "model_id": "text", "record_type": "text",
-                        "lsh_bands": "text[]", "body": "text"}
+from connectors.weaviate import query, target
+from schemas.chunk import ChunkRecord
+from streams.embed.base import Embedder
+from streams.plan import Plan
+from streams.transforms.curate.dedup import Existing, find_duplicates
+from streams.transforms.curate.policy import Drop
 
 
 @dataclass
@@ -49,7 +46,7 @@ class Indexer:
         self.embedder = embedder
         self.collection = collection
         self.clock = clock
-        target.ensure_collection(client, collection, INDEX_PROPERTY_TYPES)
+        target.ensure_collection(client, collection)
 
     def execute(self, plan: Plan) -> Outcome:
         started = time.perf_counter()
@@ -82,7 +79,7 @@ class Indexer:
         for rec, vec in zip(records, vectors, strict=True):
             if rec.properties.get("kind") == "sensor":
                 continue
-            hit = target.nearest(self.client, self.collection, rec.tenant, vec.tolist())
+            hit = query.nearest(self.client, self.collection, rec.tenant, vec.tolist())
             if hit is not None and hit[0] != rec.uuid and not (rec.properties.get("doc_id") and
                                                                rec.properties["doc_id"] == hit[1]):
                 similarity = 1.0 - hit[2]
@@ -95,7 +92,7 @@ class Indexer:
 
     def _lookup(self, tenant: str, hashes: list[str], bands: list[str]) -> list[Existing]:
         return [Existing(o["uuid"], o["doc_id"], o["content_hash"], o["text"], tuple(o["lsh_bands"]))
-                for o in target.find_by_fingerprint(self.client, self.collection, tenant, hashes, bands)]
+                for o in query.find_by_fingerprint(self.client, self.collection, tenant, hashes, bands)]
 
     def expire(self, now: datetime, ttl_by_kind: dict[str, float], ttl_by_source: dict[str, float]) -> int:
         """Delete chunks older than their kind's or source's TTL (by event time); returns how many."""
@@ -106,7 +103,7 @@ class Indexer:
     def _drop_obsolete_versions(self, plan: Plan) -> int:
         skipped = 0
         for key, w in list(plan.doc_writes.items()):
-            current = target.indexed_version(self.client, self.collection, w.tenant, w.doc_id)
+            current = query.indexed_version(self.client, self.collection, w.tenant, w.doc_id)
             if current is not None and current > w.version:
                 del plan.doc_writes[key]
                 skipped += 1

@@ -21,7 +21,7 @@ from connectors.config import (
     TopicSettings,
     WeaviateSettings,
 )
-from streams.transforms.curate import BLOCKED_WORDS, TOXIC_PATTERNS
+from streams.transforms.curate.quality import BLOCKED_WORDS, TOXIC_PATTERNS
 
 __all__ = ["KafkaSettings", "MqttSettings", "Settings", "TopicSettings", "WeaviateSettings"]
 
@@ -38,6 +38,11 @@ class StackSettings(BaseModel):
     data_dir: Path = Field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share"))
     cache_dir: Path = Field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache"))
     ready_timeout_s: float = 90.0
+    kafka_version: str = "4.4.0"
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    kafka_heap_opts: str = "-Xms256m -Xmx512m"
+    weaviate_version: str = "1.39.3"
     weaviate_gossip_port: int = 7946
     weaviate_data_port: int = 7947
     weaviate_raft_port: int = 8300

@@ -20,7 +20,7 @@ from streams.stack.process import port_open
 
 
 def _answers(settings: Settings) -> bool:
-    return port_open("127.0.0.1", settings.kafka.port) and port_open(settings.weaviate.host,
+    return port_open("127.0.0.1", settings.stack.kafka_port) and port_open(settings.weaviate.host,
                                                                     settings.weaviate.http_port)
 
 
@@ -59,8 +59,8 @@ def _testcontainers_stack(base: Settings) -> Iterator[Settings]:
     from testcontainers.core.waiting_utils import wait_for_logs
     from testcontainers.kafka import KafkaContainer
 
-    with KafkaContainer(f"apache/kafka:{base.kafka.version}").with_kraft() as kafka, \
-            DockerContainer(f"cr.weaviate.io/semitechnologies/weaviate:{base.weaviate.version}") \
+    with KafkaContainer(f"apache/kafka:{base.stack.kafka_version}").with_kraft() as kafka, \
+            DockerContainer(f"cr.weaviate.io/semitechnologies/weaviate:{base.stack.weaviate_version}") \
             .with_env("DEFAULT_VECTORIZER_MODULE", "none") \
             .with_env("AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED", "true") \
             .with_exposed_ports(8080, 50051) as weav, \
@@ -86,18 +86,17 @@ def unique() -> str:
 @pytest.fixture
 def topic(settings: Settings, unique: str) -> Iterator[str]:
     """A fresh Kafka topic for one test, deleted afterwards."""
-    from confluent_kafka.admin import AdminClient, NewTopic
+    from connectors import kafka_admin
 
-    admin = AdminClient({"bootstrap.servers": settings.kafka.bootstrap_servers})
     name = f"test-{unique}"
-    admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])[name].result(30)
+    kafka_admin.create_topics(settings.kafka, [name], partitions=3)
     yield name
-    admin.delete_topics([name])
+    kafka_admin.delete_topics(settings.kafka, [name])
 
 
 @pytest.fixture
 def weaviate_client(settings: Settings) -> Iterator[object]:
-    from streams.weaviate_client import connect
+    from connectors.weaviate.client import connect
 
     client = connect(settings.weaviate)
     try:
@@ -109,7 +108,7 @@ def weaviate_client(settings: Settings) -> Iterator[object]:
 @pytest.fixture
 def client(worker: object) -> Iterator[object]:
     """A Weaviate client for the module's ``worker`` fixture (defined by the test module)."""
-    from streams.weaviate_client import connect
+    from connectors.weaviate.client import connect
 
     c = connect(worker.settings.weaviate)  # type: ignore[attr-defined]
     yield c

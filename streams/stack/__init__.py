@@ -7,11 +7,11 @@ message naming the cause, what to do, and the log file.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from streams.observe.console import say
 from streams.settings import Settings
 from streams.stack.kafka import Kafka
 from streams.stack.mosquitto import Mosquitto
@@ -51,10 +51,6 @@ def services(settings: Settings) -> list[Service]:
     return [Kafka(settings), Weaviate(settings), Mosquitto(settings)]
 
 
-def _say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
 def _start_one(svc: Service, timeout_s: float) -> None:
     if svc.proc.pid() is not None:
         return
@@ -86,8 +82,8 @@ def up(settings: Settings) -> list[ServiceStatus]:
         _start_one(svc, settings.stack.ready_timeout_s)
     for svc in svcs:
         _await_one(svc, settings.stack.ready_timeout_s)
-        _say(f"[stack] {svc.name} ready at {svc.address}")
-    _say(f"[stack] up in {time.monotonic() - started:.1f}s; data in {settings.stack.data_dir}")
+        say(f"[stack] {svc.name} ready at {svc.address}")
+    say(f"[stack] up in {time.monotonic() - started:.1f}s; data in {settings.stack.data_dir}")
     return status(settings)
 
 
@@ -95,11 +91,11 @@ def down(settings: Settings, wipe: bool = False) -> None:
     # Reverse order: clients of Kafka (none here) first, Kafka last gets a clean controlled shutdown.
     for svc in reversed(services(settings)):
         if svc.proc.stop():
-            _say(f"[stack] {svc.name} stopped")
+            say(f"[stack] {svc.name} stopped")
         if wipe:
             svc.wipe()
     if wipe:
-        _say(f"[stack] data removed from {settings.stack.data_dir}")
+        say(f"[stack] data removed from {settings.stack.data_dir}")
 
 
 def status(settings: Settings) -> list[ServiceStatus]:

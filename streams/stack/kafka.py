@@ -34,14 +34,14 @@ class Kafka:
     def __init__(self, settings: Settings) -> None:
         self.s = settings
         self.proc = ServiceProcess(self.name, settings.stack.data_dir)
-        self.version = settings.kafka.version
+        self.version = settings.stack.kafka_version
         self.libs = settings.stack.cache_dir / "kafka" / self.version / "libs"
         self.home = settings.stack.data_dir / "kafka"
-        self.ports = [settings.kafka.port, settings.kafka.controller_port]
+        self.ports = [settings.stack.kafka_port, settings.stack.kafka_controller_port]
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.s.kafka.port}"
+        return f"127.0.0.1:{self.s.stack.kafka_port}"
 
     def install(self) -> None:
         if (self.libs / f"kafka_2.13-{self.version}.jar").exists():
@@ -74,9 +74,9 @@ class Kafka:
         props = {
             "process.roles": "broker,controller",
             "node.id": "1",
-            "controller.quorum.voters": f"1@127.0.0.1:{k.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{k.port},CONTROLLER://127.0.0.1:{k.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{k.port}",
+            "controller.quorum.voters": f"1@127.0.0.1:{self.s.stack.kafka_controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.s.stack.kafka_port},CONTROLLER://127.0.0.1:{self.s.stack.kafka_controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.s.stack.kafka_port}",
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
@@ -105,13 +105,13 @@ class Kafka:
             run_with_progress(self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cid}",
                                          "--config", str(config)),
                               self.proc.log_file, "kafka: formatting storage")
-        heap = self.s.kafka.heap_opts.split()
+        heap = self.s.stack.kafka_heap_opts.split()
         argv = self._java("kafka.Kafka", str(config))
         argv[1:3] = heap
         self.proc.start(argv, cwd=self.home)
 
     def ready(self) -> bool:
-        if not port_open("127.0.0.1", self.s.kafka.port):
+        if not port_open("127.0.0.1", self.s.stack.kafka_port):
             return False
         from confluent_kafka.admin import AdminClient
 

@@ -21,7 +21,7 @@ class Weaviate:
     def __init__(self, settings: Settings) -> None:
         self.s = settings
         self.proc = ServiceProcess(self.name, settings.stack.data_dir)
-        self.version = settings.weaviate.version
+        self.version = settings.stack.weaviate_version
         self.cache = settings.stack.cache_dir
         self.binary = self.cache / "weaviate" / f"v{self.version}" / "weaviate-server"
         self.home = settings.stack.data_dir / "weaviate"

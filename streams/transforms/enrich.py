@@ -5,7 +5,7 @@ its chunks and the Kafka position it was read from. Output: one
 :class:`ChunkRecord` per chunk, carrying everything stored beside the vector:
 source, kind, entity, event and ingest time, Kafka position, section, language,
 keywords, content hash and the rendered fields. Every record has every property of
-:data:`PROPERTY_TYPES` ("" / 0 / 0.0 defaults), because the Weaviate schema is fixed.
+:data:`schemas.chunk.PROPERTIES` ("" / 0 / 0.0 defaults), because the Weaviate schema is fixed.
 
 Ids are deterministic: documents by (tenant, doc id, chunk index), so a new version
 overwrites the old chunks in place; sensor readings and app events by (tenant,
@@ -14,15 +14,15 @@ event id, chunk index), so a replay rewrites the same objects.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 from schemas import AnyEvent, DocumentEvent, entity_id
+from schemas.chunk import ChunkRecord, KafkaPosition
 from streams.transforms.chunk import Chunk
+from streams.transforms.curate.fingerprint import content_key
 from streams.transforms.render import Rendered
 
 # Fixed forever: changing it changes every id and orphans every stored object.
@@ -33,18 +33,6 @@ RENDERED_DEFAULTS: dict[str, str | float] = {
     "metric": "", "value": 0.0, "unit": "", "location": "", "device_id": "",
     "app": "", "action": "", "actor": "",
 }
-
-PROPERTY_TYPES: dict[str, str] = {
-    "text": "text", "title": "text", "kind": "text", "source": "text", "entity_id": "text",
-    "event_id": "text", "doc_id": "text", "doc_version": "int", "uri": "text",
-    "chunk_index": "int", "chunk_count": "int", "char_start": "int", "char_end": "int",
-    "section": "text", "event_time": "date", "ingest_time": "date",
-    "kafka_topic": "text", "kafka_partition": "int", "kafka_offset": "int",
-    "language": "text", "keywords": "text[]", "content_hash": "text",
-    "metric": "text", "value": "number", "unit": "text", "location": "text", "device_id": "text",
-    "app": "text", "action": "text", "actor": "text",
-}
-"""Every stored property and its Weaviate data type: "text", "text[]", "int", "number", "date" or "bool"."""
 
 STOPWORDS: dict[str, frozenset[str]] = {
     "en": frozenset("""the and of to in is was for that with as on by it are from at this be which or an
@@ -69,32 +57,6 @@ ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
 TOKEN = re.compile(r"[^\W\d_][\w'-]*")
 
 
-@dataclass(frozen=True)
-class KafkaPosition:
-    """Where a record was read: the citation back to the source of truth."""
-
-    topic: str
-    partition: int
-    offset: int
-
-
-@dataclass(frozen=True)
-class ChunkRecord:
-    """One Weaviate object before embedding.
-
-    Attributes:
-        uuid: Deterministic object id, ``str(uuid5)``; see :func:`chunk_uuid`.
-        tenant: The Weaviate tenant it belongs to (not stored as a property).
-        text: The chunk text, to embed and store.
-        properties: Everything stored beside the vector, typed as :data:`PROPERTY_TYPES` says.
-    """
-
-    uuid: str
-    tenant: str
-    text: str
-    properties: dict[str, Any]
-
-
 def object_key(event: AnyEvent) -> str:
     """What a chunk id is built from: the doc id for documents (versions replace each other),
     the event id for sensor readings and app events (each is its own object)."""
@@ -117,7 +79,7 @@ def enrich(event: AnyEvent, rendered: Rendered, chunks: list[Chunk],
         position: The Kafka record the event was read from.
 
     Returns:
-        Records whose properties hold exactly the keys of :data:`PROPERTY_TYPES`.
+        Records whose properties hold exactly the keys of :data:`schemas.chunk.PROPERTIES`.
     """
     base = _event_properties(event, rendered, position, len(chunks))
     key = object_key(event)
@@ -147,7 +109,8 @@ def _event_properties(event: AnyEvent, rendered: Rendered, pos: KafkaPosition, c
 def _chunk_properties(c: Chunk) -> dict[str, Any]:
     return {"text": c.text, "chunk_index": c.index, "char_start": c.start, "char_end": c.end,
             "section": c.section, "language": detect_language(c.text), "keywords": keywords(c.text),
-            "content_hash": content_hash(c.text)}
+            "content_hash": content_key(c.text),
+            "record_type": "chunk", "lsh_bands": [], "body": ""}
 
 
 def detect_language(text: str) -> str:
@@ -173,8 +136,3 @@ def keywords(text: str, k: int = 8) -> list[str]:
     counts = Counter(w for w in words if len(w) > 2 and w not in ALL_STOPWORDS)
     # Counter keeps first-insertion order and sorted() is stable: equal counts stay in text order.
     return [w for w, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:k]]
-
-
-def content_hash(text: str) -> str:
-    """sha256 hex of ``text`` lowercased with whitespace collapsed: equal for trivially equal chunks."""
-    return hashlib.sha256(" ".join(text.lower().split()).encode()).hexdigest()

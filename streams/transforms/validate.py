@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from schemas import AnyEvent, InvalidEvent, decode, stamp
-from streams.transforms.enrich import KafkaPosition
+from schemas.chunk import KafkaPosition
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,83 @@
+"""Weaviate lookups: indexed versions, duplicate candidates, nearest neighbours, hybrid search.
+
+Read-only. A tenant that does not exist yet has nothing in it (an empty answer, not
+an error); Weaviate being unreachable raises :class:`TargetUnavailable`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import weaviate
+from weaviate.classes.query import Filter, HybridFusion, MetadataQuery
+from weaviate.exceptions import WeaviateBaseError
+
+from connectors.weaviate.client import TargetUnavailable, tenant_missing
+
+
+def indexed_version(client: weaviate.WeaviateClient, name: str, tenant: str, doc_id: str) -> int | None:
+    """The version of a document currently indexed, or None."""
+    try:
+        col = client.collections.use(name).with_tenant(tenant)
+        res = col.query.fetch_objects(filters=Filter.by_property("doc_id").equal(doc_id), limit=1,
+                                      return_properties=["doc_version"])
+    except WeaviateBaseError as exc:
+        if tenant_missing(exc):
+            return None
+        raise TargetUnavailable(f"weaviate query failed: {exc}") from exc
+    return int(str(res.objects[0].properties["doc_version"])) if res.objects else None
+
+
+def find_by_fingerprint(client: weaviate.WeaviateClient, name: str, tenant: str, hashes: list[str],
+                        bands: list[str], limit: int = 2000) -> list[dict[str, Any]]:
+    """Objects of a tenant whose content hash or any LSH band matches (duplicate candidates)."""
+    parts = []
+    if hashes:
+        parts.append(Filter.by_property("content_hash").contains_any(hashes))
+    if bands:
+        parts.append(Filter.by_property("lsh_bands").contains_any(bands))
+    if not parts or not client.collections.exists(name):
+        return []
+    try:
+        col = client.collections.use(name).with_tenant(tenant)
+        res = col.query.fetch_objects(filters=Filter.any_of(parts), limit=limit,
+                                      return_properties=["content_hash", "doc_id", "text", "body", "lsh_bands"])
+    except WeaviateBaseError as exc:
+        if tenant_missing(exc):
+            return []
+        raise TargetUnavailable(f"weaviate duplicate lookup failed: {exc}") from exc
+    return [{"uuid": str(o.uuid), "content_hash": o.properties.get("content_hash") or "",
+             "doc_id": o.properties.get("doc_id") or "",
+             "text": o.properties.get("body") or o.properties.get("text") or "",
+             "lsh_bands": o.properties.get("lsh_bands") or []} for o in res.objects]
+
+
+def nearest(client: weaviate.WeaviateClient, name: str, tenant: str, vector: list[float]
+            ) -> tuple[str, str, float] | None:
+    """(uuid, doc_id, cosine distance) of the object nearest to ``vector`` in the tenant, or None."""
+    try:
+        res = client.collections.use(name).with_tenant(tenant).query.near_vector(
+            vector, limit=1, return_metadata=MetadataQuery(distance=True), return_properties=["doc_id"])
+    except WeaviateBaseError as exc:
+        if tenant_missing(exc):
+            return None
+        raise TargetUnavailable(f"weaviate nearest-neighbour lookup failed: {exc}") from exc
+    if not res.objects:
+        return None
+    o = res.objects[0]
+    return str(o.uuid), str(o.properties.get("doc_id") or ""), float(o.metadata.distance or 0.0)
+
+
+def hybrid(client: weaviate.WeaviateClient, name: str, tenant: str, text: str, vector: list[float], *,
+           alpha: float, limit: int, filters: Any, properties: list[str]) -> list[tuple[dict[str, Any], float]]:
+    """(properties, score) of the best ``limit`` objects: BM25 over ``properties`` fused with vector search."""
+    col = client.collections.use(name).with_tenant(tenant)
+    try:
+        res = col.query.hybrid(query=text, vector=vector, alpha=alpha, limit=limit, filters=filters,
+                               fusion_type=HybridFusion.RELATIVE_SCORE, query_properties=properties,
+                               return_metadata=MetadataQuery(score=True))
+    except WeaviateBaseError as exc:
+        if tenant_missing(exc):
+            return []
+        raise
+    return [(dict(o.properties), float(o.metadata.score or 0.0)) for o in res.objects]

@@ -1,0 +1,79 @@
+"""The stored chunk: what one Weaviate object holds, and where it came from in Kafka.
+
+:data:`PROPERTIES` is the one table of stored properties. The Weaviate collection
+is created from it, enrich fills every one of them, and search reads them back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+DataType = Literal["text", "text[]", "int", "number", "date", "bool"]
+
+
+@dataclass(frozen=True)
+class Prop:
+    """One stored property: its Weaviate data type, and whether filters must match it exactly.
+
+    ``exact`` properties are ids and enum-like values, tokenized as one field rather
+    than as analysed words.
+    """
+
+    type: DataType
+    exact: bool = False
+
+
+PROPERTIES: dict[str, Prop] = {
+    # the text and its place in the source
+    "text": Prop("text"), "title": Prop("text"), "section": Prop("text"),
+    "chunk_index": Prop("int"), "chunk_count": Prop("int"), "char_start": Prop("int"), "char_end": Prop("int"),
+    # what the chunk is about
+    "kind": Prop("text", exact=True), "source": Prop("text", exact=True), "entity_id": Prop("text", exact=True),
+    "event_id": Prop("text", exact=True), "doc_id": Prop("text", exact=True), "doc_version": Prop("int"),
+    "uri": Prop("text", exact=True), "language": Prop("text", exact=True), "keywords": Prop("text[]"),
+    # times and the citation back to Kafka
+    "event_time": Prop("date"), "ingest_time": Prop("date"), "index_time": Prop("date"),
+    "kafka_topic": Prop("text", exact=True), "kafka_partition": Prop("int"), "kafka_offset": Prop("int"),
+    # rendered fields of sensor readings and app events ("" / 0.0 for other kinds)
+    "metric": Prop("text", exact=True), "value": Prop("number"), "unit": Prop("text", exact=True),
+    "location": Prop("text"), "device_id": Prop("text", exact=True),
+    "app": Prop("text", exact=True), "action": Prop("text"), "actor": Prop("text"),
+    # curation and indexing bookkeeping
+    "record_type": Prop("text", exact=True),  # "chunk", or "state" for a device's current reading
+    "content_hash": Prop("text", exact=True),  # dedup key: equal for trivially equal content
+    "lsh_bands": Prop("text[]", exact=True),  # MinHash LSH band keys, for near-duplicate lookups
+    "body": Prop("text"),  # what near-dedup compares for app events: the message, not the sentence
+    "model_id": Prop("text", exact=True),
+}
+
+
+@dataclass(frozen=True)
+class KafkaPosition:
+    """Where a record was read: the citation back to the source of truth."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """One Weaviate object before embedding.
+
+    Attributes:
+        uuid: Deterministic object id, ``str(uuid5)``.
+        tenant: The Weaviate tenant it belongs to (not stored as a property).
+        text: The text to embed.
+        properties: Everything stored beside the vector, keys and types from :data:`PROPERTIES`.
+    """
+
+    uuid: str
+    tenant: str
+    text: str
+    properties: dict[str, Any]
+
+
+# Stamped by the indexer when an object is written; enrich fills every other property.
+STAMPED_AT_WRITE = frozenset({"index_time", "model_id"})
+ENRICHED: dict[str, Prop] = {k: p for k, p in PROPERTIES.items() if k not in STAMPED_AT_WRITE}

@@ -1,0 +1,128 @@
+"""The index agent: Kafka input topics -> plan -> Weaviate, offsets committed after.
+
+- events are batched (``embed.batch_max_events`` events or ``embed.batch_timeout_ms``);
+- bad records go to the dead-letter topic with the reason in headers, never crash the agent;
+- a batch is acknowledged only after Weaviate accepted it; while Weaviate is down the
+  agent retries with backoff and does not move past the batch. Each message holds an
+  extra reference until then, so even the ack that ``take_events`` performs on
+  shutdown cannot commit an unwritten offset.
+
+Effectively-once comes from at-least-once delivery plus deterministic object ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import faust
+from weaviate.exceptions import WeaviateConnectionError
+
+from connectors.weaviate.client import TargetUnavailable
+from schemas.chunk import KafkaPosition
+from streams.agents import dead_letter
+from streams.agents.runtime import Runtime
+from streams.indexer import Outcome
+from streams.plan import Plan
+from streams.transforms.validate import Item, Rejected
+
+log = logging.getLogger("headwater.worker")
+
+
+@dataclass(frozen=True)
+class Channels:
+    """The worker's topics: what it reads, and where dead letters and audit records go."""
+
+    inputs: Any
+    dead_letter: Any
+    audit: Any
+
+
+def register(app: faust.App, rt: Runtime, channels: Channels) -> None:
+    """Register the index agent on ``app``."""
+    s = rt.settings.embed
+    batch_n, within = s.batch_max_events, s.batch_timeout_ms / 1000
+
+    async def index(stream: faust.StreamT[bytes]) -> None:
+        # take_events is on faust's Stream, not on the StreamT protocol agents are typed with.
+        async for batch in cast("faust.Stream[bytes]", stream).take_events(batch_n, within=within):
+            for e in batch:
+                e.message.incref()  # held until Weaviate accepted the batch; see module docstring
+            await handle(rt, channels, [item(e) for e in batch])
+            for e in batch:
+                await stream.ack(e)
+
+    app.agent(channels.inputs, name="headwater.index")(index)
+
+
+def item(event: Any) -> Item:
+    m = event.message
+    ts = int(m.timestamp * 1000) if m.timestamp else None
+    return Item(m.value, m.key, KafkaPosition(m.topic, m.partition, m.offset), ts)
+
+
+async def handle(rt: Runtime, channels: Channels, items: list[Item]) -> None:
+    """Plan, dead-letter the rejected, write (retrying outages), dead-letter what Weaviate refused, count."""
+    t0 = time.perf_counter()
+    plan = await rt.run(rt.plan, items)
+    rt.metrics.seconds["plan"] += time.perf_counter() - t0
+    await dead_letter.send(rt, channels.dead_letter, plan.rejected)
+    outcome = await write(rt, plan)
+    by_uuid = {f.uuid: f.reason for f in outcome.failures}
+    failed = {id(plan.origin[u]): plan.origin[u] for u in by_uuid}
+    await dead_letter.send(rt, channels.dead_letter, [
+        Rejected(it, f"weaviate: {_reason_for(it, plan, by_uuid)}", "upsert") for it in failed.values()])
+    rt.metrics.observe_freshness(
+        (r.properties["ingest_time"] for r in plan.all_records() if r.uuid not in by_uuid), datetime.now(UTC))
+    c = rt.metrics.counts
+    c["events"] += len(items)
+    c["chunks.written"] += outcome.written
+    c["chunks.deleted"] += outcome.deleted
+    c["obsolete"] += outcome.skipped_obsolete + plan.obsolete
+    c["batches"] += 1
+    await account(rt, channels.audit, plan, outcome)
+    for stage in ("lookup", "embed", "write"):
+        rt.metrics.seconds[stage] += getattr(outcome, f"{stage}_s")
+
+
+async def write(rt: Runtime, plan: Plan) -> Outcome:
+    """Execute the plan; an outage or unknown error is retried with backoff, never skipped."""
+    backoff = 0.5
+    while True:
+        try:
+            return await rt.run(rt.execute, plan)
+        except (TargetUnavailable, WeaviateConnectionError, ConnectionError, OSError) as exc:
+            rt.metrics.counts["upsert.retries"] += 1
+            log.warning("weaviate unavailable, retrying batch in %.1fs: %s", backoff, exc)
+        except Exception as exc:  # noqa: BLE001 - unknown errors: retry too, never skip the batch
+            rt.metrics.counts["upsert.errors"] += 1
+            log.exception("indexing failed, retrying batch in %.1fs: %r", backoff, exc)
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, rt.settings.worker.max_retry_backoff_s)
+
+
+async def account(rt: Runtime, audit: Any, plan: Plan, outcome: Outcome) -> None:
+    """Count every drop and redaction, and write one audit record each."""
+    for d in plan.dropped + outcome.duplicates:
+        rt.metrics.counts[f"dropped.{d.reason.split(' ')[0]}.{d.kind}"] += 1
+        await audit.send(key=d.event_id.encode(), value=json.dumps(
+            {"action": "drop", "event_id": d.event_id, "kind": d.kind, "source": d.source, "tenant": d.tenant,
+             "reason": d.reason, "chunk_index": d.chunk_index}).encode())
+    for event, counts in plan.redactions:
+        for label, n in counts.items():
+            rt.metrics.counts[f"redacted.{label}.{event.kind.value}"] += n
+        await audit.send(key=event.event_id.encode(), value=json.dumps(
+            {"action": "redact", "event_id": event.event_id, "kind": event.kind.value, "source": event.source,
+             "tenant": event.tenant, "labels": dict(counts)}).encode())
+    cache = getattr(rt.indexer.embedder, "stats", None)
+    if cache is not None:
+        rt.metrics.cache = cache()
+
+
+def _reason_for(item: Item, plan: Plan, by_uuid: dict[str, str]) -> str:
+    return next(reason for u, reason in by_uuid.items() if plan.origin[u] is item)

@@ -1,0 +1,29 @@
+"""``headwater bench``: embedding ceiling against pipeline throughput, freshness, memory; curation cost."""
+
+from __future__ import annotations
+
+import click
+
+from streams.cli.errors import friendly as _friendly
+from streams.settings import Settings
+
+
+@click.command()
+@click.option("--docs", default=8, show_default=True, help="wiki100 articles in the document workload.")
+@click.option("--app-events", default=600, show_default=True, help="jeopardy records in the app workload.")
+@click.option("--freshness-seconds", default=30.0, show_default=True)
+@click.option("--curation", "curation_only", is_flag=True, help="Measure curation cost and gain instead.")
+@_friendly
+def bench(docs: int, app_events: int, freshness_seconds: float, curation_only: bool) -> None:
+    """Embedding ceiling vs pipeline throughput, freshness percentiles, worker peak RSS."""
+    from streams import stack
+    from streams.harness import bench as b
+    from streams.stack.process import port_open
+
+    s = Settings()
+    if not port_open("127.0.0.1", s.stack.kafka_port):
+        stack.up(s)
+    if curation_only:
+        b.run_curation(s)
+        return
+    b.run(s, docs=docs, app_events=app_events, freshness_s=freshness_seconds)

@@ -1,0 +1,22 @@
+"""``headwater demo``: stack, worker, real data streaming in, live questions answered."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from streams.cli.errors import friendly as _friendly
+from streams.settings import Settings
+
+
+@click.command()
+@click.option("--rate", default=20.0, show_default=True, help="Background events per second.")
+@click.option("--every", default=4.0, show_default=True, help="Seconds between planted facts.")
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds (default: Ctrl-C).")
+@_friendly
+def demo(rate: float, every: float, duration: float | None) -> None:
+    """Stack + worker + real data streaming in + live questions answered within seconds."""
+    from streams.harness.demo import run
+
+    sys.exit(run(Settings(), rate=rate, every_s=every, duration_s=duration))

@@ -1,0 +1,39 @@
+"""Stage embed: the contract every embedding backend (and the cache in front of one) implements."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+
+class Embedder(Protocol):
+    """Texts in, one L2-normalised float32 vector per text out, in order.
+
+    Attributes:
+        model_id: Names the model and backend; a stored vector is reused only for the same id.
+        dimension: Length of every vector.
+        max_tokens: Longest text, in model tokens, that is embedded whole (chunks are cut to fit).
+    """
+
+    model_id: str
+    dimension: int
+    max_tokens: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """An array of shape ``(len(texts), dimension)``; ``(0, dimension)`` for no texts."""
+        ...
+
+    def token_counter(self) -> Callable[[str], int]:
+        """Counts model tokens of a text (without special tokens), as the chunker needs."""
+        ...
+
+    def warm_up(self) -> None:
+        """Pay the first forward passes' allocations before the first event."""
+        ...
+
+    @property
+    def forward_calls(self) -> int:
+        """How many times the model itself ran (cache hits do not count)."""
+        ...

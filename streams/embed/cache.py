@@ -1,0 +1,91 @@
+"""Stage embed, cache: a persistent embedding cache (a small feature store): (model id, text hash) -> vector.
+
+SQLite in the data directory: survives restarts, bounded to ``max_entries`` (least
+recently used go first), with hit and miss counters. Identical text is never
+embedded twice by the same model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from streams.embed.base import Embedder
+
+
+class CachedEmbedder:
+    """An :class:`Embedder` in front of another; only misses reach the model."""
+
+    def __init__(self, embedder: Embedder, path: Path, max_entries: int = 1_000_000) -> None:
+        self.inner = embedder
+        self.dimension, self.max_tokens, self.model_id = embedder.dimension, embedder.max_tokens, embedder.model_id
+        self.max_entries = max_entries
+        self.hits = self.misses = 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB, used REAL)")
+        self._lock = threading.Lock()
+
+    @property
+    def forward_calls(self) -> int:
+        return int(self.inner.forward_calls)
+
+    def token_counter(self) -> Callable[[str], int]:
+        return self.inner.token_counter()
+
+    def warm_up(self) -> None:
+        self.inner.warm_up()
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.model_id}\0{text}".encode()).hexdigest()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [self._key(t) for t in texts]
+        with self._lock:
+            found = self._get(keys)
+            missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
+            self.hits += len(keys) - sum(1 for k in keys if k in missing)
+            self.misses += sum(1 for k in keys if k in missing)
+            if missing:
+                vecs = self.inner.encode(list(missing.values()))
+                fresh = dict(zip(missing, vecs, strict=True))
+                self._put(fresh)
+                found |= fresh
+        if not keys:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([found[k] for k in keys]).astype(np.float32)
+
+    def _get(self, keys: list[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        for i in range(0, len(unique), 500):
+            part = unique[i:i + 500]
+            marks = ",".join("?" * len(part))  # only placeholders are formatted in; values are bound
+            rows = self._db.execute(f"SELECT key, vec FROM emb WHERE key IN ({marks})", part)  # noqa: S608
+            out |= {k: np.frombuffer(v, dtype=np.float32) for k, v in rows}
+        if out:
+            now = time.time()
+            self._db.executemany("UPDATE emb SET used=? WHERE key=?", [(now, k) for k in out])
+        return out
+
+    def _put(self, fresh: dict[str, np.ndarray]) -> None:
+        now = time.time()
+        self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?)",
+                             [(k, np.asarray(v, dtype=np.float32).tobytes(), now) for k, v in fresh.items()])
+        (count,) = self._db.execute("SELECT COUNT(*) FROM emb").fetchone()
+        if count > self.max_entries:
+            self._db.execute("DELETE FROM emb WHERE key IN (SELECT key FROM emb ORDER BY used LIMIT ?)",
+                             (count - self.max_entries,))
+
+    def stats(self) -> dict[str, float]:
+        total = self.hits + self.misses
+        (size,) = self._db.execute("SELECT COUNT(*) FROM emb").fetchone()
+        return {"hits": self.hits, "misses": self.misses, "hit_rate": self.hits / total if total else 0.0,
+                "entries": size, "forward_calls": self.forward_calls}

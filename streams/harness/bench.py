@@ -1,0 +1,274 @@
+"""``headwater bench``: throughput against the model's own ceiling, freshness, memory.
+
+One run measures, on this machine:
+1. the ceiling: raw ``model.encode`` of exactly the chunk texts the pipeline will embed;
+2. the pipeline: documents (wiki100) produced to Kafka until every expected chunk is in
+   Weaviate -> sustained events/s and chunks/s, and the ratio pipeline / ceiling;
+3. freshness: short app events (jeopardy) offered at half the pipeline's sustained
+   app-event rate; ingest-to-searchable p50/p95/p99 from the worker's own histogram;
+4. the worker's peak RSS.
+Figures are medians where repeated; the machine is shared with Kafka and Weaviate.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import statistics
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from schemas import AnyEvent, encode, message_key
+from streams.observe.console import say
+from streams.settings import Settings
+
+
+def ceiling(embedder: Any, texts: Sequence[str], repeats: int = 3) -> float:
+    """Texts per second of plain ``encode`` at the configured batch size (median of repeats)."""
+    embedder.encode(list(texts[:64]))  # warm-up: first call allocates
+    rates = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        embedder.encode(list(texts))
+        rates.append(len(texts) / (time.perf_counter() - start))
+        say(f"[bench] ceiling run {i + 1}/{repeats}: {rates[-1]:.1f} texts/s")
+    return statistics.median(rates)
+
+
+def expected_records(events: Sequence[AnyEvent], embedder: Any, settings: Settings) -> list[Any]:
+    """What the index must hold after ``events``, by the independent oracle (texts to embed, counts)."""
+    from streams.harness.expected import Curating, expected_index
+
+    cur = settings.curate
+    max_tokens = min(settings.chunk.max_tokens, embedder.max_tokens)
+    curating = Curating(redact=cur.redact_pii, near_threshold=cur.near_threshold) if cur.enabled else None
+    return list(expected_index(events, embedder.token_counter(), max_tokens=max_tokens,
+                               overlap_tokens=min(settings.chunk.overlap_tokens, max_tokens // 2),
+                               curating=curating, sensor_state=cur.enabled and cur.sensor_current_state).values())
+
+
+def _plan(events: Sequence[AnyEvent], count: Any, settings: Settings, max_tokens: int) -> Any:
+    """The worker's own planner over ``events`` as one batch (to measure its cost, not to check it)."""
+    from schemas import encode, message_key
+    from schemas.chunk import KafkaPosition
+    from streams.agents.runtime import curation
+    from streams.plan import plan_batch
+    from streams.transforms.validate import Item
+
+    cur = settings.curate
+    items = [Item(encode(e), message_key(e), KafkaPosition("bench", 0, i)) for i, e in enumerate(events)]
+    return plan_batch(items, count, document_topic="bench", max_bytes=settings.chunk.max_event_bytes,
+                      max_tokens=max_tokens, overlap_tokens=min(settings.chunk.overlap_tokens, max_tokens // 2),
+                      curation=curation(cur) if cur.enabled else None)
+
+
+def _count(client: Any, collection: str, tenant: str) -> int:
+    if not client.collections.exists(collection):
+        return 0
+    try:
+        agg = client.collections.use(collection).with_tenant(tenant).aggregate.over_all(total_count=True)
+    except Exception:  # noqa: BLE001 - the tenant appears with the first write
+        return 0
+    return int(agg.total_count or 0)
+
+
+def offer(worker: Any, client: Any, tenant: str, events: Sequence[AnyEvent], expect: int,
+          rate: float | None = None, label: str = "") -> float:
+    """Produce events (at ``rate``/s or as fast as possible); seconds until ``expect`` objects exist."""
+    from connectors.producer import Producer
+
+    topics = worker.settings.topics
+    producer = Producer(worker.settings.kafka, client_id="headwater-bench", linger_ms=2)
+    start = time.monotonic()
+    pending = []
+    for i, e in enumerate(events):
+        pending.append(producer.submit(topics.for_kind(e.kind.value), encode(e), message_key(e)))
+        if rate:
+            time.sleep(max(0.0, start + (i + 1) / rate - time.monotonic()))
+    for future in pending:
+        future.result(60)
+    producer.close()
+    last = start
+    while (n := _count(client, worker.settings.weaviate.collection, tenant)) < expect:
+        if time.monotonic() - last > 5:
+            last = time.monotonic()
+            say(f"[bench] {label}: {n}/{expect} chunks indexed after {last - start:.0f}s")
+        time.sleep(0.25)
+    return time.monotonic() - start
+
+
+def _fresh_worker(settings: Settings, logs: Path, **extra: str) -> Any:
+    """A worker on fresh topics, collection and embedding cache: nothing is pre-computed."""
+    from streams.harness.worker_process import Worker
+
+    cache = logs.parent / "bench-cache" / uuid.uuid4().hex
+    w = Worker.create(settings, f"bench{uuid.uuid4().hex[:6]}", logs,
+                      overrides={"HEADWATER_STACK__DATA_DIR": str(cache), **extra})
+    say(f"[bench] starting a worker on fresh topics (log: {w.log_path})")
+    w.start()
+    return w
+
+
+def run(settings: Settings, docs: int = 8, app_events: int = 600, freshness_s: float = 30.0,
+        min_ratio: float = 0.8, max_p99_s: float = 2.0) -> dict[str, float]:
+    """Run every phase and print the figures; returns them."""
+    from connectors import datasets
+    from connectors.weaviate.client import connect
+    from streams import embed
+
+    logs = settings.stack.data_dir / "logs"
+    embedder = embed.load(settings.embed)
+    doc_events = datasets.wiki_events("bench-docs", docs)
+    app = datasets.jeopardy_events("bench-app", app_events)
+    doc_texts = [r.text for r in expected_records(doc_events, embedder, settings)]
+    app_texts = [r.text for r in expected_records(app, embedder, settings)]
+    say(f"[bench] workload: {docs} wiki100 articles -> {len(doc_texts)} chunks; {len(app)} jeopardy app events")
+    f: dict[str, float] = {"doc_chunks": len(doc_texts), "app_events": len(app)}
+    f["ceiling_doc_chunks_s"] = ceiling(embedder, doc_texts)
+    f["ceiling_app_texts_s"] = ceiling(embedder, app_texts)
+
+    client = connect(settings.weaviate)
+    worker = _fresh_worker(settings, logs)
+    try:
+        took = offer(worker, client, "bench-docs", doc_events, len(doc_texts), label="documents")
+        f["pipeline_doc_chunks_s"] = len(doc_texts) / took
+        f["pipeline_doc_events_s"] = docs / took
+        f["doc_elapsed_s"] = took
+        time.sleep(1)  # the last batch's counters land just after its objects
+        f |= {f"doc_stage_{k}_s": v for k, v in worker.metrics()["seconds"].items()}
+        before = worker.metrics()["seconds"]
+        took = offer(worker, client, "bench-app", app, len(app_texts), label="app events")
+        f["pipeline_app_events_s"] = len(app) / took
+        time.sleep(1)
+        f |= {f"app_stage_{k}_s": v - before.get(k, 0.0) for k, v in worker.metrics()["seconds"].items()}
+        f["worker_peak_rss_mb"] = worker.peak_rss_mb()
+    finally:
+        worker.kill(signal.SIGTERM)
+        worker.drop()
+
+    rate = f["pipeline_app_events_s"] / 2
+    n = max(20, int(rate * freshness_s))
+    fresh = datasets.jeopardy_events("bench-fresh", min(n, 1000), offset=0)
+    worker = _fresh_worker(settings, logs)
+    try:
+        say(f"[bench] freshness: {len(fresh)} app events offered at {rate:.0f}/s (half the sustained rate)")
+        offer(worker, client, "bench-fresh", fresh, len(fresh), rate=rate, label="freshness")
+        lat = worker.metrics()["freshness_s"]
+        f |= {"offered_rate_s": rate, "fresh_p50_s": lat["p50"], "fresh_p95_s": lat["p95"], "fresh_p99_s": lat["p99"]}
+        f["worker_peak_rss_mb"] = max(f["worker_peak_rss_mb"], worker.peak_rss_mb())
+    finally:
+        worker.kill(signal.SIGTERM)
+        worker.drop()
+        client.close()
+    shutil.rmtree(logs.parent / "bench-cache", ignore_errors=True)
+    f["ratio_docs"] = f["pipeline_doc_chunks_s"] / f["ceiling_doc_chunks_s"]
+    f["ratio_app"] = f["pipeline_app_events_s"] / f["ceiling_app_texts_s"]
+    report(f, min_ratio, max_p99_s)
+    return f
+
+
+def report(f: dict[str, float], min_ratio: float, max_p99_s: float) -> None:
+    def verdict(ok: bool) -> str:
+        return "ok" if ok else "BELOW TARGET"
+
+    def stages(workload: str) -> str:
+        names = ("plan", "lookup", "embed", "write")
+        return ", ".join(f"{k} {f.get(f'{workload}_stage_{k}_s', 0):.1f}s" for k in names)
+
+    lines = [
+        "headwater bench (medians; model ceiling measured in the same run on this machine)",
+        f"  documents: {f['doc_chunks']:.0f} chunks; ceiling {f['ceiling_doc_chunks_s']:.1f} chunks/s; "
+        f"pipeline {f['pipeline_doc_chunks_s']:.1f} chunks/s ({f['pipeline_doc_events_s']:.2f} docs/s)",
+        f"    ratio pipeline/ceiling {f['ratio_docs']:.2f} (target >= {min_ratio}): "
+        f"{verdict(f['ratio_docs'] >= min_ratio)}",
+        f"    {f['doc_elapsed_s']:.1f}s in all; worker stages: {stages('doc')}",
+        f"  app events: {f['app_events']:.0f}; ceiling {f['ceiling_app_texts_s']:.1f} texts/s; "
+        f"pipeline {f['pipeline_app_events_s']:.1f} events/s; ratio {f['ratio_app']:.2f}",
+        f"    {f['app_events'] / f['pipeline_app_events_s']:.1f}s in all; worker stages: {stages('app')}",
+        f"  freshness at {f['offered_rate_s']:.0f} events/s (half the sustained rate): p50 {f['fresh_p50_s']:.2f}s "
+        f"p95 {f['fresh_p95_s']:.2f}s p99 {f['fresh_p99_s']:.2f}s (target p99 <= {max_p99_s}s): "
+        f"{verdict(f['fresh_p99_s'] <= max_p99_s)}",
+        f"  worker peak RSS: {f['worker_peak_rss_mb']:.0f} MiB",
+    ]
+    print("\n" + "\n".join(lines) + "\n", flush=True)
+
+
+def duplicate_corpus(n: int = 1000, dup_share: float = 0.3, seed: int = 7) -> list[AnyEvent]:
+    """Real jeopardy records where ``dup_share`` of the events repeat an earlier text under a new id."""
+    import random
+
+    from connectors import datasets
+
+    rnd = random.Random(seed)
+    unique = datasets.jeopardy_events("bench-curate", int(n * (1 - dup_share)))
+    copies = []
+    for i in range(n - len(unique)):
+        src = rnd.choice(unique)
+        copies.append(src.model_copy(update={"event_id": f"copy-{i}-{src.event_id}"}))
+    events = unique + copies
+    rnd.shuffle(events)
+    return events
+
+
+def curation_cost(settings: Settings, embedder: Any, events: Sequence[AnyEvent]) -> dict[str, float]:
+    """CPU seconds per 1,000 events of the pure curation work (plan with minus plan without)."""
+    count = embedder.token_counter()
+    off = settings.model_copy(update={"curate": settings.curate.model_copy(update={"enabled": False})})
+    cpu: dict[str, list[float]] = {"on": [], "off": []}
+    for _ in range(3):
+        for label, s in (("on", settings), ("off", off)):
+            start = time.process_time()
+            _plan(events, count, s, min(s.chunk.max_tokens, embedder.max_tokens))
+            cpu[label].append(time.process_time() - start)
+    per_k = 1000 / len(events)
+    return {"plan_cpu_on_s_per_1k": statistics.median(cpu["on"]) * per_k,
+            "plan_cpu_off_s_per_1k": statistics.median(cpu["off"]) * per_k}
+
+
+def curation_gain(settings: Settings, events: Sequence[AnyEvent], expect_on: int) -> dict[str, float]:
+    """End-to-end events/s with curation (and the embedding cache) on, then off."""
+    from connectors.weaviate.client import connect
+
+    logs = settings.stack.data_dir / "logs"
+    client = connect(settings.weaviate)
+    out: dict[str, float] = {}
+    try:
+        for label, extra, expect in (("on", {}, expect_on),
+                                     ("off", {"HEADWATER_CURATE__ENABLED": "false",
+                                              "HEADWATER_CURATE__CACHE_ENABLED": "false"}, len(events))):
+            w = _fresh_worker(settings, logs, **extra)
+            try:
+                took = offer(w, client, "bench-curate", events, expect, label=f"curation {label}")
+                out[f"curation_{label}_events_s"] = len(events) / took
+            finally:
+                w.kill(signal.SIGTERM)
+                w.drop()
+    finally:
+        client.close()
+    return out
+
+
+def run_curation(settings: Settings, n: int = 1000) -> dict[str, float]:
+    from streams import embed
+
+    embedder = embed.load(settings.embed)
+    events = duplicate_corpus(n)
+    expect_on = len(expected_records(events, embedder, settings))
+    say(f"[bench] curation: {len(events)} jeopardy events, 30% repeated text; {expect_on} survive curation")
+    f = curation_cost(settings, embedder, events) | curation_gain(settings, events, expect_on)
+    shutil.rmtree(settings.stack.data_dir / "bench-cache", ignore_errors=True)
+    f["gain"] = f["curation_on_events_s"] / f["curation_off_events_s"]
+    on, off = f["plan_cpu_on_s_per_1k"], f["plan_cpu_off_s_per_1k"]
+    lines = [
+        f"headwater bench --curation ({len(events)} real jeopardy events, 30% duplicate text)",
+        f"  CPU of the pure stages per 1,000 events (median of 3): {on:.2f}s with curation, {off:.2f}s without;"
+        f" curation adds {on - off:.2f}s",
+        f"  end to end: {f['curation_on_events_s']:.1f} events/s with curation, "
+        f"{f['curation_off_events_s']:.1f} events/s without: gain {f['gain']:.2f}x",
+        f"  objects indexed: {expect_on} instead of {len(events)}",
+    ]
+    print("\n" + "\n".join(lines) + "\n", flush=True)
+    return f

@@ -1,0 +1,40 @@
+"""HTTP search API: ``POST /v1/search``; OpenAPI docs at ``/docs``."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from streams.retrieve.search import Hit, SearchRequest, search
+from streams.settings import Settings
+
+
+def create_api(settings: Settings) -> FastAPI:
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        from connectors.weaviate.client import connect
+        from streams import embed
+
+        state["embedder"] = embed.load(settings.embed)
+        state["client"] = connect(settings.weaviate)
+        yield
+        state["client"].close()
+
+    app = FastAPI(title="Headwater search", version="1", lifespan=lifespan)
+
+    @app.post("/v1/search", response_model=list[Hit])
+    async def search_endpoint(req: SearchRequest) -> list[Hit]:
+        """Hybrid search over one tenant's fresh index; each hit cites its source event."""
+        return await run_in_threadpool(search, state["client"], state["embedder"],
+                                       settings.weaviate.collection, req, settings.search.alpha)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, bool]:
+        return {"ready": bool(state["client"].is_ready())}
+
+    return app

@@ -1,0 +1,90 @@
+"""Retrieval: hybrid search (BM25 + vector) with filters; every hit carries a citation.
+
+Semantics: searches one tenant (tenants are isolated in Weaviate); ``alpha`` 1.0
+is pure vector, 0.0 pure BM25; filters combine with AND.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from weaviate.classes.query import Filter
+
+from connectors.weaviate import query
+from streams.embed.base import Embedder
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=2000)
+    tenant: str = "default"
+    k: int = Field(default=5, ge=1, le=100)
+    alpha: float | None = Field(default=None, ge=0.0, le=1.0)
+    kind: Literal["sensor", "app", "document"] | None = None
+    source: str | None = None
+    entity_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class Citation(BaseModel):
+    event_id: str
+    doc_id: str
+    doc_version: int
+    uri: str
+    title: str
+    char_start: int
+    char_end: int
+    chunk_index: int
+    event_time: datetime | None
+    kafka_topic: str
+    kafka_partition: int
+    kafka_offset: int
+
+
+class Hit(BaseModel):
+    text: str
+    score: float
+    kind: str
+    source: str
+    entity_id: str
+    section: str
+    citation: Citation
+    ingest_time: datetime | None = None
+    index_time: datetime | None = None
+
+
+def build_filters(req: SearchRequest) -> Any:
+    parts = []
+    if req.kind:
+        parts.append(Filter.by_property("kind").equal(req.kind))
+    if req.source:
+        parts.append(Filter.by_property("source").equal(req.source))
+    if req.entity_id:
+        parts.append(Filter.by_property("entity_id").equal(req.entity_id))
+    if req.since:
+        parts.append(Filter.by_property("event_time").greater_or_equal(req.since))
+    if req.until:
+        parts.append(Filter.by_property("event_time").less_or_equal(req.until))
+    return Filter.all_of(parts) if parts else None
+
+
+def search(client: Any, embedder: Embedder, collection: str, req: SearchRequest, default_alpha: float) -> list[Hit]:
+    """The ``k`` best hits of one tenant; an unknown tenant has nothing to find (``[]``)."""
+    vector = embedder.encode([req.query])[0].tolist()
+    found = query.hybrid(client, collection, req.tenant, req.query, vector,
+                         alpha=req.alpha if req.alpha is not None else default_alpha, limit=req.k,
+                         filters=build_filters(req), properties=["text", "title^2"])
+    return [_hit(props, score) for props, score in found]
+
+
+def _hit(p: dict[str, Any], score: float | None) -> Hit:
+    cite = Citation(**{k: p.get(k) if p.get(k) is not None else _empty(k) for k in Citation.model_fields})
+    return Hit(text=p["text"], score=float(score or 0.0), kind=p["kind"], source=p["source"],
+               entity_id=p["entity_id"], section=p.get("section") or "", citation=cite,
+               ingest_time=p.get("ingest_time"), index_time=p.get("index_time"))
+
+
+def _empty(key: str) -> Any:
+    return None if key == "event_time" else (0 if Citation.model_fields[key].annotation is int else "")

@@ -1,0 +1,109 @@
+"""Curate, policy: the curation rules of one worker, applied by the pure plan.
+
+Holds only configuration and pure callables (compiled patterns, quality rules per
+source, an optional classifier); no I/O. See :mod:`streams.transforms.curate`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC
+
+from schemas import AnyEvent, AppEventEnvelope, DocumentEvent, SensorEvent
+from schemas.chunk import ChunkRecord
+from streams.transforms.curate.fingerprint import content_key, lsh_bands
+from streams.transforms.curate.pii import redact, redact_spans
+from streams.transforms.curate.quality import QualityRules, quality_issue
+from streams.transforms.enrich import chunk_uuid
+from streams.transforms.render import Rendered, number, pretty_unit
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A record curation kept out of the index, for counters and the audit topic."""
+
+    event_id: str
+    kind: str
+    source: str
+    tenant: str
+    reason: str
+    chunk_index: int = -1
+
+
+@dataclass(frozen=True)
+class Curation:
+    redact_pii: bool = True
+    patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    rules: QualityRules = QualityRules()
+    rules_by_source: dict[str, QualityRules] = field(default_factory=dict)
+    classifier: Callable[[str], str | None] | None = None
+    near: bool = True
+    exact: bool = True
+    sensor_state: bool = True
+    recognizer: Callable[[str], list[tuple[int, int, str]]] | None = None  # e.g. presidio, after the regexes
+
+    def redact_text(self, text: str) -> tuple[str, Counter[str]]:
+        """Built-in and configured patterns first, then the optional recognizer on what is left."""
+        if not self.redact_pii:
+            return text, Counter()
+        text, counts = redact(text, self.patterns)
+        if self.recognizer is not None and text:
+            text, more = redact_spans(text, self.recognizer(text))
+            counts.update(more)
+        return text, counts
+
+    def redact(self, r: Rendered) -> tuple[Rendered, Counter[str]]:
+        if not self.redact_pii:
+            return r, Counter()
+        text, counts = self.redact_text(r.text)
+        title, more = self.redact_text(r.title)
+        props = {}
+        for k, v in r.properties.items():
+            if isinstance(v, str):
+                v, extra = self.redact_text(v)
+                more.update(extra)
+            props[k] = v
+        return Rendered(text, title, props), counts + more
+
+    def issue(self, event: AnyEvent, text: str, language: str) -> str | None:
+        if isinstance(event, SensorEvent):
+            return None
+        reason = quality_issue(text, self.rules_by_source.get(event.source, self.rules), language)
+        if reason is None and self.classifier is not None:
+            label = self.classifier(text)
+            reason = f"classifier:{label}" if label else None
+        return reason
+
+    def fingerprint(self, event: AnyEvent, rec: ChunkRecord, dedup_text: str) -> ChunkRecord:
+        # Apps: compare messages, not the rendered sentence whose time and actor differ between copies.
+        body = dedup_text if isinstance(event, AppEventEnvelope) else ""
+        props = {**rec.properties, "content_hash": content_key(dedup_text), "record_type": "chunk", "body": body,
+                 "lsh_bands": lsh_bands(dedup_text) if self.near and not isinstance(event, SensorEvent) else []}
+        return replace(rec, properties=props)
+
+
+def dedup_text(event: AnyEvent, rec: ChunkRecord, message: str) -> str:
+    """What "the same content" means: an app event's message (not its time), a document chunk's text."""
+    if isinstance(event, AppEventEnvelope) and message.strip():
+        idx = rec.properties["chunk_index"]
+        return message if idx == 0 else f"{message} #{idx}"
+    if isinstance(event, DocumentEvent):
+        return rec.text
+    return f"{event.event_id} {rec.text}"  # sensor readings are never deduplicated by content
+
+
+def state_record(event: SensorEvent, reading: ChunkRecord) -> ChunkRecord:
+    """The device's "current state" text; one object per (device, metric), replaced by newer readings."""
+    p = event.payload
+    unit = pretty_unit(p.unit)
+    where = f" in {p.location}" if p.location else ""
+    when = event.event_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = (f"Current {p.metric.replace('_', ' ')} of {p.device_id}{where}: {number(p.value)}"
+            f"{' ' + unit if unit else ''} (latest reading, {when}).")
+    key = f"{p.device_id}/{p.metric}"
+    props = {**reading.properties, "text": text, "record_type": "state", "lsh_bands": [], "body": "",
+             "content_hash": content_key(f"state {key} {event.event_id}"), "char_start": 0, "char_end": len(text)}
+    return ChunkRecord(chunk_uuid(event.tenant, "sensor-state", key, 0), event.tenant, text, props)

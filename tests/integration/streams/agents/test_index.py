@@ -1,0 +1,245 @@
+"""The live pipeline against real Kafka, real Weaviate and the real model.
+
+A real ``headwater worker`` runs as a subprocess on per-module topics and collection.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from weaviate.classes.query import Filter
+
+from connectors import datasets as realdata
+from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, encode
+from streams import embed
+from streams.embed import Embedder
+from streams.harness.bench import expected_records
+from streams.harness.worker_process import Worker, wait_for
+from streams.retrieve.search import SearchRequest, search
+from streams.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def embedder(settings: Settings) -> Embedder:
+    return embed.load(settings.embed)
+
+
+@pytest.fixture(scope="module")
+def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path_factory.mktemp("logs"))
+    w.start()
+    yield w
+    w.kill(signal.SIGTERM)
+    w.drop()
+
+
+def _uuids(client: Any, worker: Worker, tenant: str, where: Any = None) -> list[str]:
+    col = client.collections.use(worker.settings.weaviate.collection)
+    if not client.collections.exists(worker.settings.weaviate.collection):
+        return []
+    try:
+        tcol = col.with_tenant(tenant)
+        return [str(o.uuid) for o in tcol.iterator(return_properties=[])] if where is None else \
+            [str(o.uuid) for o in tcol.query.fetch_objects(filters=where, limit=10_000).objects]
+    except Exception as exc:  # noqa: BLE001 - tenant not yet created: nothing indexed yet
+        if "tenant" in str(exc).lower():
+            return []
+        raise
+
+
+def _expected_uuids(events: list[AnyEvent], embedder: Embedder, settings: Settings) -> set[str]:
+    """What the index must hold by the independent oracle (not the worker's planner)."""
+    return {r.uuid for r in expected_records(events, embedder, settings)}
+
+
+def test_mixed_real_events_index_exactly_the_expected_chunks(worker: Worker, client: Any, embedder: Embedder,
+                                                             settings: Settings) -> None:
+    tenant = "mixed"
+    events = realdata.mixed_events(tenant, docs=3, app=150, sensor=100)
+    expected = _expected_uuids(events, embedder, settings)
+    worker.send(events)
+    got = wait_for(lambda: (u := _uuids(client, worker, tenant)) and len(u) >= len(expected) and u, 240, 1.0)
+    time.sleep(2)  # anything extra (a duplicate) would show up now
+    got = _uuids(client, worker, tenant)
+    assert len(got) == len(set(got))
+    assert set(got) == expected
+
+
+def test_planted_fact_is_top_hit_within_seconds(worker: Worker, client: Any, embedder: Embedder) -> None:
+    tenant = "fresh"
+    fact = AppEventEnvelope(
+        event_id=f"fact-{uuid.uuid4().hex[:6]}", source="test", tenant=tenant, event_time=datetime.now(UTC),
+        payload=AppEvent(app="facilities", action="changed-code", actor="marta",
+                         message="The access code of vault 7 in building C was changed to 4471."))
+    noise = realdata.jeopardy_events(tenant, 40)
+    worker.send(noise)
+    wait_for(lambda: len(_uuids(client, worker, tenant)) >= 40, 120, 0.5)
+    produced = time.monotonic()
+    worker.send([fact])
+    req = SearchRequest(query="What is the new access code for vault 7?", tenant=tenant, k=3)
+
+    def top_is_fact() -> bool:
+        hits = search(client, embedder, worker.settings.weaviate.collection, req, 0.5)
+        return bool(hits) and hits[0].citation.event_id == fact.event_id
+
+    assert wait_for(top_is_fact, 10, 0.1), "planted fact not the top hit within 10 s"
+    assert time.monotonic() - produced < 10
+    hit = search(client, embedder, worker.settings.weaviate.collection, req, 0.5)[0]
+    assert hit.citation.kafka_topic == worker.settings.topics.app
+    assert "4471" in hit.text
+
+
+def _doc(tenant: str, doc_id: str, version: int, text: str, deleted: bool = False) -> DocumentEvent:
+    return DocumentEvent(event_id=f"{doc_id}-v{version}{'-del' if deleted else ''}", source="test", tenant=tenant,
+                         event_time=datetime.now(UTC), payload=Document(doc_id=doc_id, title=doc_id, version=version,
+                                                                         text=text, deleted=deleted))
+
+
+def test_document_update_leaves_no_stale_chunk_and_delete_leaves_nothing(
+        worker: Worker, client: Any, embedder: Embedder) -> None:
+    tenant = "docs"
+    old_text = realdata.wiki_article(0)[:6000]
+    new_text = "Zanzibar ferries now leave every 40 minutes. " * 3
+    v1, v2 = _doc(tenant, "guide", 1, old_text), _doc(tenant, "guide", 2, new_text)
+    by_doc = Filter.by_property("doc_id").equal("guide")
+    worker.send([v1])
+    assert wait_for(lambda: len(_uuids(client, worker, tenant, by_doc)) > 2, 120, 0.5)
+    worker.send([v2])
+
+    def only_v2() -> bool:
+        col = client.collections.use(worker.settings.weaviate.collection).with_tenant(tenant)
+        objs = col.query.fetch_objects(filters=by_doc, limit=1000).objects
+        return bool(objs) and all(o.properties["doc_version"] == 2 for o in objs)
+
+    assert wait_for(only_v2, 60, 0.5)
+    req = SearchRequest(query=old_text[:200], tenant=tenant, k=10)
+    hits = search(client, embedder, worker.settings.weaviate.collection, req, 0.5)
+    assert hits and all(h.citation.doc_version == 2 for h in hits)
+
+    worker.send([_doc(tenant, "guide", 3, "", deleted=True)])
+    assert wait_for(lambda: not _uuids(client, worker, tenant, by_doc), 60, 0.5)
+    assert search(client, embedder, worker.settings.weaviate.collection,
+                  SearchRequest(query="Zanzibar ferries", tenant=tenant, k=5), 0.5) == []
+
+
+def test_bad_records_go_to_dead_letter_and_valid_neighbours_are_indexed(worker: Worker, client: Any) -> None:
+    tenant = "dlq"
+    good = realdata.jeopardy_events(tenant, 4, offset=500)
+    bad_schema = json.loads(encode(good[0]))
+    bad_schema["payload"]["app"] = ""
+    bad_schema["event_id"] = "bad-schema"
+    oversize = encode(good[0]).replace(b'"message":"', b'"message":"' + b"x" * 1_100_000, 1)
+    t = worker.settings.topics.app
+    worker.produce(t, [(b"dlq/j", encode(good[0])), (b"dlq/j", b"{not json"), (b"dlq/j", encode(good[1])),
+                       (b"dlq/j", json.dumps(bad_schema).encode()), (b"dlq/j", encode(good[2])),
+                       (b"dlq/j", oversize), (b"dlq/j", encode(good[3]))])
+    dead = worker.consume_dead_letters(3, 60)
+    reasons = sorted(dict(m.headers())["headwater.reason"].decode().split(":")[0] for m in dead)
+    assert reasons == ["json", "oversize", "schema"]
+    for m in dead:
+        h = dict(m.headers())
+        assert h["headwater.stage"] == b"validate"
+        assert h["headwater.topic"].decode() == t
+        assert int(h["headwater.offset"]) >= 0
+    schema_dead = next(m for m in dead if dict(m.headers())["headwater.reason"].startswith(b"schema"))
+    assert b"payload.app" in dict(schema_dead.headers())["headwater.reason"]
+    assert json.loads(schema_dead.value())["event_id"] == "bad-schema"  # original bytes kept
+    assert wait_for(lambda: len(_uuids(client, worker, tenant)) == 4, 60, 0.5)
+
+
+def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
+        settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+    from connectors.weaviate.client import connect
+
+    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path)
+    tenant = "crash"
+    events = realdata.jeopardy_events(tenant, 500, offset=100)
+    expected = _expected_uuids(events, embedder, settings)
+    w.start()
+    client = connect(w.settings.weaviate)
+    try:
+        w.send(events)
+        assert wait_for(lambda: len(_uuids(client, w, tenant)) >= 30, 120, 0.2)
+        w.kill(signal.SIGKILL)
+        partial = len(_uuids(client, w, tenant))
+        w.start()
+        wait_for(lambda: len(_uuids(client, w, tenant)) >= len(expected), 180, 1.0)
+        time.sleep(2)
+        got = _uuids(client, w, tenant)
+        assert partial < len(expected), "the worker finished before the kill: offer more events"
+        assert len(got) == len(set(got)) == len(expected)
+        assert set(got) == expected
+    finally:
+        client.close()
+        w.kill(signal.SIGTERM)
+        w.drop()
+
+
+def _recent(minutes: int) -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=minutes)
+
+
+def test_search_api_filters_and_cites(worker: Worker, client: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from streams.retrieve.api import create_api
+
+    tenant = "api"
+    events = [*realdata.jeopardy_events(tenant, 20, offset=700), *realdata.occupancy_events(tenant, 5)]
+    worker.send(events)
+    assert wait_for(lambda: len(_uuids(client, worker, tenant)) >= 25, 120, 0.5)
+    with TestClient(create_api(worker.settings)) as http:
+        assert "/v1/search" in http.get("/openapi.json").json()["paths"]
+        r = http.post("/v1/search", json={"query": "room temperature in the office", "tenant": tenant,
+                                          "kind": "sensor", "k": 3})
+        assert r.status_code == 200, r.text
+        hits = r.json()
+        assert hits and all(h["kind"] == "sensor" for h in hits)
+        c = hits[0]["citation"]
+        assert c["event_id"].startswith("occupancy-") and c["kafka_topic"] == worker.settings.topics.sensor
+        assert c["char_end"] > c["char_start"] >= 0 and c["event_time"]
+        bad = http.post("/v1/search", json={"query": "", "tenant": tenant})
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "query"
+
+
+def test_weaviate_outage_stalls_the_worker_and_loses_nothing(
+        settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+    from connectors.weaviate.client import connect
+    from streams.stack.weaviate import Weaviate
+
+    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path)
+    tenant = "outage"
+    events = realdata.jeopardy_events(tenant, 60, offset=400)
+    expected = _expected_uuids(events, embedder, settings)
+    weaviate = Weaviate(settings)
+    w.start()
+    try:
+        w.send(events[:20])
+        client = connect(w.settings.weaviate)
+        assert wait_for(lambda: len(_uuids(client, w, tenant)) >= 20, 60, 0.3)
+        client.close()
+        assert weaviate.proc.stop(), "the session's Weaviate is not a native process this test can stop"
+        w.send(events[20:])
+        assert wait_for(lambda: w.metrics()["counts"].get("upsert.retries", 0) > 0, 60, 0.5)
+        weaviate.start()
+        assert wait_for(weaviate.ready, 60, 0.3)
+        client = connect(w.settings.weaviate)
+        wait_for(lambda: len(_uuids(client, w, tenant)) >= len(expected), 120, 0.5)
+        assert set(_uuids(client, w, tenant)) == expected
+        client.close()
+    finally:
+        if not weaviate.ready():
+            weaviate.start()
+            wait_for(weaviate.ready, 60, 0.3)
+        w.kill(signal.SIGTERM)
+        w.drop()
