@@ -77,3 +77,31 @@ class ChunkRecord:
 # Stamped by the indexer when an object is written; enrich fills every other property.
 STAMPED_AT_WRITE = frozenset({"index_time", "model_id"})
 ENRICHED: dict[str, Prop] = {k: p for k, p in PROPERTIES.items() if k not in STAMPED_AT_WRITE}
+
+
+@dataclass(frozen=True)
+class DocState:
+    """What is indexed for one document: the ledger entry that ordering and incremental writes read.
+
+    Attributes:
+        version: The version that won, deletes included (a delete remembers its version).
+        deleted: True for a tombstone: older upserts must not bring the document back.
+        content_hash: Fingerprint of everything the document's chunks are made from (text, title,
+            uri, chunking and model); equal means nothing to re-embed.
+        chunk_hashes: Per chunk index, the fingerprint of the chunk as stored ("" where no object
+            is stored: dropped by curation, or refused by Weaviate).
+        model_id: The embedding model of the stored vectors.
+    """
+
+    version: int
+    deleted: bool = False
+    content_hash: str = ""
+    chunk_hashes: tuple[str, ...] = ()
+    model_id: str = ""
+
+
+LEDGER_PROPERTIES: dict[str, Prop] = {
+    "doc_id": Prop("text", exact=True), "version": Prop("int"), "deleted": Prop("bool"),
+    "content_hash": Prop("text", exact=True), "chunk_hashes": Prop("text[]", exact=True),
+    "model_id": Prop("text", exact=True), "event_id": Prop("text", exact=True),
+}

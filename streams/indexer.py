@@ -1,78 +1,111 @@
-"""Stages 5-6, embed and upsert: execute a :class:`~streams.plan.Plan` against Weaviate.
+"""Stages embed and upsert: execute a :class:`~streams.plan.Plan` against Weaviate.
 
-Semantics: idempotent (deterministic UUIDs; a replay rewrites the same objects),
-a document's new version replaces its old chunks (written first, old ones deleted
-after, so the document never disappears in between), a delete removes every chunk,
-an older version than the one indexed is skipped. Raises
-:class:`~connectors.weaviate.client.TargetUnavailable` on an outage, so the caller
-retries the whole plan; returns the objects Weaviate rejected.
+Semantics: idempotent (deterministic UUIDs; a replay rewrites the same objects or, for
+documents whose content is indexed, writes nothing); documents follow the ordering
+rules of :mod:`streams.transforms.order` against the ledger (:mod:`streams.ledger`),
+written after their chunks; a device's current state only moves forward in event
+time. Raises :class:`~connectors.weaviate.client.TargetUnavailable` on an outage, so
+the caller retries the whole plan; returns the objects Weaviate refused.
 """
 
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.weaviate import query, target
-from schemas.chunk import ChunkRecord
+from schemas.chunk import ChunkRecord, DocState
 from streams.embed.base import Embedder
-from streams.plan import Plan
+from streams.ledger import Documents, ledger_record, plan_documents
+from streams.plan import Plan, drop
 from streams.transforms.curate.dedup import Existing, find_duplicates
 from streams.transforms.curate.policy import Drop
 
 
 @dataclass
 class Outcome:
-    written: int
+    written: list[ChunkRecord]
     deleted: int
     skipped_obsolete: int
     failures: list[target.Failure]
     embed_s: float = 0.0
     write_s: float = 0.0
     duplicates: list[Drop] = field(default_factory=list)
-    lookup_s: float = 0.0  # indexed versions and duplicate candidates, read from Weaviate before embedding
+    lookup_s: float = 0.0  # ledger, current states and duplicate candidates, read before embedding
+    unchanged: int = 0  # documents whose content was already indexed
 
 
 class Indexer:
     def __init__(self, client: Any, embedder: Embedder, collection: str,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), *, dedup: bool = True,
-                 near: bool = True, near_threshold: float = 0.7, semantic_threshold: float | None = None) -> None:
+                 near: bool = True, near_threshold: float = 0.7, semantic_threshold: float | None = None,
+                 upsert_batch_max: int = 256) -> None:
         self.dedup, self.near, self.near_threshold = dedup, near, near_threshold
         self.semantic_threshold = semantic_threshold
-        self.client = client
-        self.embedder = embedder
-        self.collection = collection
-        self.clock = clock
+        self.client, self.embedder, self.collection, self.clock = client, embedder, collection, clock
+        self.ledger = f"{collection}Ledger"
+        self.upsert_batch_max = upsert_batch_max
         target.ensure_collection(client, collection)
+        target.ensure_ledger(client, self.ledger)
 
     def execute(self, plan: Plan) -> Outcome:
         started = time.perf_counter()
-        skipped = self._drop_obsolete_versions(plan)
-        dups = plan.drop_records(find_duplicates(plan.all_records(), self._lookup, threshold=self.near_threshold,
-                                                 near=self.near)) if self.dedup else []
-        records = plan.all_records()
+        docs = plan_documents(plan, self._ledgers(plan), self.embedder.model_id)
+        candidates = self._forward_states(plan) + docs.records()
+        gone = self._dedup(candidates, docs) if self.dedup else {}
+        records = [r for r in candidates if r.uuid not in gone]
         t0 = time.perf_counter()
         vectors = self.embedder.encode([r.text for r in records])
         if self.semantic_threshold is not None:
-            records, vectors, more = self._semantic_dedup(plan, records, vectors)
-            dups += more
+            records, vectors, more = self._semantic_dedup(records, vectors, docs)
+            gone |= more
         t1 = time.perf_counter()
         now = self.clock()
         stamped = [_stamp(r, now, self.embedder.model_id) for r in records]
-        failures = target.write(self.client, self.collection, stamped, vectors) if stamped else []
-        deleted = 0
-        for w in plan.doc_writes.values():
-            deleted += target.delete_entity(self.client, self.collection, w.tenant, w.doc_id, w.version)
-        for tenant, doc_id in plan.doc_deletes:
-            deleted += target.delete_entity(self.client, self.collection, tenant, doc_id)
-        return Outcome(len(stamped) - len(failures), deleted, skipped, failures, t1 - t0, time.perf_counter() - t1,
-                       dups, lookup_s=t0 - started)
+        failures = target.write(self.client, self.collection, stamped, vectors, batch_max=self.upsert_batch_max)
+        refused = {f.uuid for f in failures}
+        for w in docs.work:
+            w.forget(refused)  # a refused chunk is retried by the next change of its document
+        deleted = self._delete(docs)
+        target.write_ledger(self.client, self.ledger, [ledger_record(w) for w in docs.work])
+        dropped = [drop(r, gone[r.uuid]) for r in candidates if r.uuid in gone]
+        return Outcome([r for r in stamped if r.uuid not in refused], deleted, docs.superseded, failures,
+                       t1 - t0, time.perf_counter() - t1, dropped + docs.drops, lookup_s=t0 - started,
+                       unchanged=docs.unchanged)
 
-    def _semantic_dedup(self, plan: Plan, records: list[ChunkRecord], vectors: Any
-                        ) -> tuple[list[ChunkRecord], Any, list[Drop]]:
+    def _ledgers(self, plan: Plan) -> dict[tuple[str, str], DocState]:
+        by_tenant: dict[str, list[str]] = defaultdict(list)
+        for tenant, doc_id in plan.doc_changes:
+            by_tenant[tenant].append(doc_id)
+        out: dict[tuple[str, str], DocState] = {}
+        for tenant, doc_ids in by_tenant.items():
+            out |= {(tenant, d): s for d, s in query.ledgers(self.client, self.ledger, tenant, doc_ids).items()}
+        return out
+
+    def _forward_states(self, plan: Plan) -> list[ChunkRecord]:
+        """Readings, app events, and the current states that are newer than the stored ones."""
+        states = [rec for _, rec in plan.states.values()]
+        by_tenant: dict[str, list[str]] = defaultdict(list)
+        for rec in states:
+            by_tenant[rec.tenant].append(rec.uuid)
+        stored: dict[str, datetime] = {}
+        for tenant, uuids in by_tenant.items():
+            stored |= query.event_times(self.client, self.collection, tenant, uuids)
+        newer = [r for r in states if r.uuid not in stored or stored[r.uuid] <= r.properties["event_time"]]
+        return plan.records + newer
+
+    def _dedup(self, records: list[ChunkRecord], docs: Documents) -> dict[str, str]:
+        found = find_duplicates(records, self._lookup, threshold=self.near_threshold, near=self.near)
+        for w in docs.work:
+            w.forget(found)
+        return found
+
+    def _semantic_dedup(self, records: list[ChunkRecord], vectors: Any, docs: Documents
+                        ) -> tuple[list[ChunkRecord], Any, dict[str, str]]:
         """Drop records whose nearest indexed neighbour (another entity) is at least this cosine-similar."""
         assert self.semantic_threshold is not None
         gone: dict[str, str] = {}
@@ -86,9 +119,22 @@ class Indexer:
                 if similarity >= self.semantic_threshold:
                     gone[rec.uuid] = f"duplicate:semantic of {hit[0]} (cosine {similarity:.3f})"
         if not gone:
-            return records, vectors, []
+            return records, vectors, {}
+        for w in docs.work:
+            w.forget(gone)
         keep = [i for i, r in enumerate(records) if r.uuid not in gone]
-        return [records[i] for i in keep], vectors[keep], plan.drop_records(gone)
+        return [records[i] for i in keep], vectors[keep], gone
+
+    def _delete(self, docs: Documents) -> int:
+        deleted = 0
+        for w in docs.work:
+            if w.delete_all:
+                deleted += target.delete_entity(self.client, self.collection, w.tenant, w.doc_id)
+                continue
+            deleted += target.delete_ids(self.client, self.collection, w.tenant, w.delete_ids)
+            if w.delete_from is not None:
+                deleted += target.delete_entity(self.client, self.collection, w.tenant, w.doc_id, w.delete_from)
+        return deleted
 
     def _lookup(self, tenant: str, hashes: list[str], bands: list[str]) -> list[Existing]:
         return [Existing(o["uuid"], o["doc_id"], o["content_hash"], o["text"], tuple(o["lsh_bands"]))
@@ -99,15 +145,6 @@ class Indexer:
         rules = [("kind", k, v) for k, v in ttl_by_kind.items()] + [("source", k, v) for k, v in ttl_by_source.items()]
         return sum(target.delete_older_than(self.client, self.collection, field_, value, now - timedelta(seconds=ttl))
                    for field_, value, ttl in rules)
-
-    def _drop_obsolete_versions(self, plan: Plan) -> int:
-        skipped = 0
-        for key, w in list(plan.doc_writes.items()):
-            current = query.indexed_version(self.client, self.collection, w.tenant, w.doc_id)
-            if current is not None and current > w.version:
-                del plan.doc_writes[key]
-                skipped += 1
-        return skipped
 
 
 def _stamp(rec: ChunkRecord, now: datetime, model_id: str) -> ChunkRecord:

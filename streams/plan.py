@@ -1,15 +1,19 @@
 """One batch of consumed records -> a write plan: validate -> render -> curate -> chunk -> enrich.
 
-Pure: no I/O and no clock. The worker executes the plan (embed, upsert, delete)
-and acks the batch only once the plan is durable in Weaviate.
+Pure: no I/O and no clock. The indexer executes the plan (embed, upsert, delete) and
+the batch is acknowledged only once the plan is durable in Weaviate.
 
-Ordering: records of one document share a partition, so within a batch the last
-version or delete of a document wins and earlier versions are dropped as obsolete.
+Sensor readings and app events are planned to the end here. Documents are planned
+up to their fingerprint: which change of a document wins is decided against the
+indexed state (:mod:`streams.transforms.order`), and only the winner, if its content
+changed, is chunked (:func:`chunk_document`), so that an unchanged document costs a
+render and a hash, never a chunking or an embedding.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import hashlib
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,86 +23,113 @@ from schemas.chunk import ChunkRecord
 from streams.transforms.chunk import chunk_text
 from streams.transforms.curate.policy import Curation, Drop, dedup_text, state_record
 from streams.transforms.enrich import enrich
+from streams.transforms.order import DocChange
 from streams.transforms.render import Rendered, render
 from streams.transforms.validate import Item, Rejected, Tombstone, validate
 
+# Part of every document fingerprint: bump it when chunking or enrichment changes what is stored,
+# so that documents indexed before are chunked and written again.
+LOGIC_VERSION = "2"
 
-@dataclass
-class DocWrite:
-    tenant: str
-    doc_id: str
-    version: int
-    records: list[ChunkRecord]
+
+@dataclass(frozen=True)
+class Chunking:
+    count_tokens: Callable[[str], int]
+    max_tokens: int
+    overlap_tokens: int
+    curation: Curation | None = None
+
+
+@dataclass(frozen=True)
+class DocSource:
+    """What a document change was made from: its record, event and rendered (redacted) form."""
+
+    item: Item
+    event: DocumentEvent | None
+    rendered: Rendered | None
 
 
 @dataclass
 class Plan:
-    records: list[ChunkRecord] = field(default_factory=list)        # sensor and app chunks
-    doc_writes: dict[tuple[str, str], DocWrite] = field(default_factory=dict)
-    doc_deletes: set[tuple[str, str]] = field(default_factory=set)
+    chunking: Chunking
+    records: list[ChunkRecord] = field(default_factory=list)  # sensor readings and app events
+    states: dict[str, tuple[datetime, ChunkRecord]] = field(default_factory=dict)  # latest per device/metric
+    # per (tenant, doc id), its changes in log order; ``sources[change.position]`` is what each came from
+    doc_changes: dict[tuple[str, str], list[DocChange]] = field(default_factory=lambda: defaultdict(list))
+    sources: list[DocSource] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     dropped: list[Drop] = field(default_factory=list)
     redactions: list[tuple[AnyEvent, Counter[str]]] = field(default_factory=list)
-    states: dict[str, tuple[datetime, ChunkRecord]] = field(default_factory=dict)  # latest per device/metric
-    obsolete: int = 0
     # uuid -> the record it came from, so rejected objects can be dead-lettered with their source
     origin: dict[str, Item] = field(default_factory=dict)
 
-    def all_records(self) -> list[ChunkRecord]:
-        states = [rec for _, rec in self.states.values()]
-        return self.records + states + [r for w in self.doc_writes.values() for r in w.records]
-
-    def drop_records(self, uuids: dict[str, str]) -> list[Drop]:
-        """Remove records by uuid (decided after planning, e.g. duplicates in Weaviate)."""
-        gone = [r for r in self.all_records() if r.uuid in uuids]
-        self.records = [r for r in self.records if r.uuid not in uuids]
-        for w in self.doc_writes.values():
-            w.records = [r for r in w.records if r.uuid not in uuids]
-        return [_drop(r, uuids[r.uuid]) for r in gone]
+    def event_records(self) -> list[ChunkRecord]:
+        return self.records + [rec for _, rec in self.states.values()]
 
 
 def plan_batch(items: Sequence[Item], count_tokens: Callable[[str], int], *, document_topic: str,
                max_bytes: int, max_tokens: int, overlap_tokens: int, curation: Curation | None = None) -> Plan:
-    plan = Plan()
+    """Plan every record; a record that fails anywhere is rejected alone, with its stage."""
+    plan = Plan(Chunking(count_tokens, max_tokens, overlap_tokens, curation))
     for item in items:
-        result = validate(item, document_topic, max_bytes)
-        if isinstance(result, Rejected):
-            plan.rejected.append(result)
-        elif isinstance(result, Tombstone):
-            _delete(plan, result.tenant, result.doc_id)
-        else:
-            try:
-                _add_event(plan, item, result, count_tokens, max_tokens, overlap_tokens, curation)
-            except Exception as exc:  # noqa: BLE001 - a bug in one event must not stop the others
-                plan.rejected.append(Rejected(item, f"{type(exc).__name__}: {exc}", stage="chunk"))
+        try:
+            _add(plan, item, validate(item, document_topic, max_bytes))
+        except Exception as exc:  # noqa: BLE001 - a bug in one record must not stop the others
+            plan.rejected.append(Rejected(item, f"{type(exc).__name__}: {exc}"[:500], stage="plan"))
     return plan
 
 
-def _delete(plan: Plan, tenant: str, doc_id: str) -> None:
-    if plan.doc_writes.pop((tenant, doc_id), None) is not None:
-        plan.obsolete += 1
-    plan.doc_deletes.add((tenant, doc_id))
+def _add(plan: Plan, item: Item, result: AnyEvent | Tombstone | Rejected) -> None:
+    if isinstance(result, Rejected):
+        plan.rejected.append(result)
+    elif isinstance(result, Tombstone):
+        _doc_change(plan, (result.tenant, result.doc_id), DocChange(None, True), DocSource(item, None, None))
+    elif isinstance(result, DocumentEvent):
+        _add_document(plan, item, result)
+    else:
+        _add_event(plan, item, result)
 
 
-def _drop(rec: ChunkRecord, reason: str) -> Drop:
-    p = rec.properties
-    return Drop(p["event_id"], p["kind"], p["source"], rec.tenant, reason, p["chunk_index"])
+def _doc_change(plan: Plan, key: tuple[str, str], change: DocChange, source: DocSource) -> None:
+    plan.doc_changes[key].append(DocChange(change.version, change.deleted, change.content_hash, len(plan.sources)))
+    plan.sources.append(source)
 
 
-def _curate(plan: Plan, cur: Curation, event: AnyEvent, rendered: Rendered,
-            records: list[ChunkRecord]) -> list[ChunkRecord]:
-    message = event.payload.message if isinstance(event, AppEventEnvelope) else ""
-    if message:
-        message, _ = cur.redact_text(message)
-    kept = []
+def _add_document(plan: Plan, item: Item, event: DocumentEvent) -> None:
+    key = (event.tenant, event.payload.doc_id)
+    if event.payload.deleted:
+        _doc_change(plan, key, DocChange(event.payload.version, True), DocSource(item, event, None))
+        return
+    rendered = _redacted(plan, event, render(event))
+    c = plan.chunking
+    digest = hashlib.sha256("\0".join((LOGIC_VERSION, str(c.max_tokens), str(c.overlap_tokens), rendered.title,
+                                       event.payload.uri, rendered.text)).encode()).hexdigest()
+    _doc_change(plan, key, DocChange(event.payload.version, False, digest), DocSource(item, event, rendered))
+
+
+def _redacted(plan: Plan, event: AnyEvent, rendered: Rendered) -> Rendered:
+    cur = plan.chunking.curation
+    if cur is None:
+        return rendered
+    rendered, counts = cur.redact(rendered)
+    if counts:
+        plan.redactions.append((event, counts))
+    return rendered
+
+
+def _add_event(plan: Plan, item: Item, event: SensorEvent | AppEventEnvelope) -> None:
+    rendered = _redacted(plan, event, render(event))
+    c = plan.chunking
+    chunks = chunk_text(rendered.text, c.count_tokens, c.max_tokens, c.overlap_tokens)
+    records = enrich(event, rendered, chunks, item.position)
+    if c.curation is not None:
+        records, drops = curate(c.curation, event, records)
+        plan.dropped += drops
+        if isinstance(event, SensorEvent) and c.curation.sensor_state and records:
+            _track_state(plan, item, event, records[0])
     for rec in records:
-        judged = message or rec.text
-        reason = cur.issue(event, judged, rec.properties["language"])
-        if reason:
-            plan.dropped.append(_drop(rec, reason))
-            continue
-        kept.append(cur.fingerprint(event, rec, dedup_text(event, rec, message)))
-    return kept
+        plan.origin[rec.uuid] = item
+    plan.records.extend(records)
 
 
 def _track_state(plan: Plan, item: Item, event: SensorEvent, reading: ChunkRecord) -> None:
@@ -109,33 +140,47 @@ def _track_state(plan: Plan, item: Item, event: SensorEvent, reading: ChunkRecor
         plan.origin[state.uuid] = item
 
 
-def _add_event(plan: Plan, item: Item, event: AnyEvent, count_tokens: Callable[[str], int],
-               max_tokens: int, overlap_tokens: int, cur: Curation | None = None) -> None:
-    if isinstance(event, DocumentEvent) and event.payload.deleted:
-        _delete(plan, event.tenant, event.payload.doc_id)
-        return
-    rendered = render(event)
-    if cur is not None:
-        rendered, counts = cur.redact(rendered)
-        if counts:
-            plan.redactions.append((event, counts))
-    chunks = chunk_text(rendered.text, count_tokens, max_tokens, overlap_tokens)
-    records = enrich(event, rendered, chunks, item.position)
-    if cur is not None:
-        records = _curate(plan, cur, event, rendered, records)
-        if isinstance(event, SensorEvent) and cur.sensor_state and records:
-            _track_state(plan, item, event, records[0])
+def curate(cur: Curation, event: AnyEvent, records: list[ChunkRecord]) -> tuple[list[ChunkRecord], list[Drop]]:
+    """Judge quality and fingerprint each record; returns what is kept and what was dropped."""
+    message = event.payload.message if isinstance(event, AppEventEnvelope) else ""
+    if message:
+        message, _ = cur.redact_text(message)
+    kept, drops = [], []
     for rec in records:
-        plan.origin[rec.uuid] = item
-    if not isinstance(event, DocumentEvent):
-        plan.records.extend(records)
-        return
-    key = (event.tenant, event.payload.doc_id)
-    previous = plan.doc_writes.get(key)
-    if previous is not None:
-        if previous.version > event.payload.version:
-            plan.obsolete += 1
-            return
-        plan.obsolete += 1
-    plan.doc_deletes.discard(key)
-    plan.doc_writes[key] = DocWrite(event.tenant, event.payload.doc_id, event.payload.version, records)
+        reason = cur.issue(event, message or rec.text, rec.properties["language"])
+        if reason:
+            drops.append(drop(rec, reason))
+        else:
+            kept.append(cur.fingerprint(event, rec, dedup_text(event, rec, message)))
+    return kept, drops
+
+
+def chunk_document(plan: Plan, change: DocChange) -> tuple[list[ChunkRecord], list[Drop]]:
+    """Chunk, enrich and curate the document a winning change carries (pure)."""
+    source = plan.sources[change.position]
+    assert source.event is not None and source.rendered is not None, "only upserts are chunked"
+    c = plan.chunking
+    chunks = chunk_text(source.rendered.text, c.count_tokens, c.max_tokens, c.overlap_tokens)
+    records = enrich(source.event, source.rendered, chunks, source.item.position)
+    drops: list[Drop] = []
+    if c.curation is not None:
+        records, drops = curate(c.curation, source.event, records)
+    for rec in records:
+        plan.origin[rec.uuid] = source.item
+    return records, drops
+
+
+def chunk_fingerprint(rec: ChunkRecord, model_id: str) -> str:
+    """What decides whether a stored chunk is still right: its text, place and titles, and the model.
+
+    The event id, version and Kafka position are left out on purpose: an unchanged chunk keeps
+    citing the event its text came from, and is neither embedded nor written again.
+    """
+    p = rec.properties
+    parts = (model_id, rec.text, p["title"], p["uri"], p["section"], str(p["char_start"]), str(p["char_end"]))
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
+
+def drop(rec: ChunkRecord, reason: str) -> Drop:
+    p = rec.properties
+    return Drop(p["event_id"], p["kind"], p["source"], rec.tenant, reason, p["chunk_index"])

@@ -6,6 +6,7 @@ an error); Weaviate being unreachable raises :class:`TargetUnavailable`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import weaviate
@@ -13,6 +14,7 @@ from weaviate.classes.query import Filter, HybridFusion, MetadataQuery
 from weaviate.exceptions import WeaviateBaseError
 
 from connectors.weaviate.client import TargetUnavailable, tenant_missing
+from schemas.chunk import DocState
 
 
 def indexed_version(client: weaviate.WeaviateClient, name: str, tenant: str, doc_id: str) -> int | None:
@@ -81,3 +83,55 @@ def hybrid(client: weaviate.WeaviateClient, name: str, tenant: str, text: str, v
             return []
         raise
     return [(dict(o.properties), float(o.metadata.score or 0.0)) for o in res.objects]
+
+
+def _fetch(client: weaviate.WeaviateClient, name: str, tenant: str, where: Any, properties: list[str],
+           limit: int) -> list[Any]:
+    if not client.collections.exists(name):
+        return []
+    try:
+        col = client.collections.use(name).with_tenant(tenant)
+        return list(col.query.fetch_objects(filters=where, limit=limit, return_properties=properties).objects)
+    except WeaviateBaseError as exc:
+        if tenant_missing(exc):
+            return []
+        raise TargetUnavailable(f"weaviate lookup failed: {exc}") from exc
+
+
+def ledgers(client: weaviate.WeaviateClient, name: str, tenant: str, doc_ids: list[str]) -> dict[str, DocState]:
+    """The ledger entries of these documents (absent: never indexed since the ledger exists)."""
+    out: dict[str, DocState] = {}
+    for i in range(0, len(doc_ids), 500):
+        part = doc_ids[i:i + 500]
+        for o in _fetch(client, name, tenant, Filter.by_property("doc_id").contains_any(part),
+                        ["doc_id", "version", "deleted", "content_hash", "chunk_hashes", "model_id"], len(part)):
+            p = o.properties
+            out[str(p["doc_id"])] = DocState(int(p.get("version") or 0), bool(p.get("deleted")),
+                                             str(p.get("content_hash") or ""), tuple(p.get("chunk_hashes") or ()),
+                                             str(p.get("model_id") or ""))
+    return out
+
+
+def event_times(client: weaviate.WeaviateClient, name: str, tenant: str, uuids: list[str]) -> dict[str, datetime]:
+    """The event time each of these objects holds now (absent: not stored)."""
+    out: dict[str, datetime] = {}
+    for i in range(0, len(uuids), 500):
+        part = uuids[i:i + 500]
+        for o in _fetch(client, name, tenant, Filter.by_id().contains_any(part), ["event_time"], len(part)):
+            when = o.properties.get("event_time")
+            if isinstance(when, datetime):
+                out[str(o.uuid)] = when
+    return out
+
+
+def objects(client: weaviate.WeaviateClient, name: str, tenant: str, properties: list[str]) -> list[dict[str, Any]]:
+    """Every object of a tenant with the given properties and its ``uuid`` (for audits and oracles)."""
+    if not client.collections.exists(name):
+        return []
+    try:
+        col = client.collections.use(name).with_tenant(tenant)
+        return [{"uuid": str(o.uuid), **o.properties} for o in col.iterator(return_properties=properties)]
+    except WeaviateBaseError as exc:
+        if tenant_missing(exc):
+            return []
+        raise TargetUnavailable(f"weaviate scan failed: {exc}") from exc

@@ -20,10 +20,10 @@ import weaviate
 from weaviate.classes.config import Configure, DataType, Property, Tokenization, VectorDistances
 from weaviate.classes.data import DataObject
 from weaviate.classes.query import Filter
-from weaviate.exceptions import WeaviateBaseError
+from weaviate.exceptions import WeaviateBaseError, WeaviateInsertManyAllFailedError
 
 from connectors.weaviate.client import TargetUnavailable, tenant_missing
-from schemas.chunk import PROPERTIES, ChunkRecord, Prop
+from schemas.chunk import LEDGER_PROPERTIES, PROPERTIES, ChunkRecord, Prop
 
 DATA_TYPES = {
     "text": DataType.TEXT, "text[]": DataType.TEXT_ARRAY, "int": DataType.INT,
@@ -66,41 +66,100 @@ def ensure_collection(client: weaviate.WeaviateClient, name: str, properties: Ma
 
 
 def write(client: weaviate.WeaviateClient, name: str, records: Sequence[ChunkRecord],
-          vectors: Iterable[Iterable[float]]) -> list[Failure]:
-    """Upsert records with their vectors; returns the objects Weaviate rejected."""
+          vectors: Iterable[Iterable[float]] | None, *, batch_max: int = 256,
+          batch_bytes: int = 4_000_000) -> list[Failure]:
+    """Upsert records (with their vectors; ``None``: objects without vectors); returns what Weaviate refused.
+
+    Sub-batched by ``batch_max`` objects and about ``batch_bytes`` per request (gRPC has a message
+    limit). Failures are classified: a transient one (connection, timeout, unavailable) raises
+    :class:`TargetUnavailable` so the caller retries everything, idempotently; a permanent one
+    (validation, vector dimension, schema) is returned per object. A request refused as a whole
+    for a permanent reason is split until the objects that cause it are found.
+    """
+    vecs = list(vectors) if vectors is not None else [None] * len(records)
     by_tenant: dict[str, list[DataObject[Any, Any]]] = defaultdict(list)
-    for rec, vec in zip(records, vectors, strict=True):
-        by_tenant[rec.tenant].append(DataObject(properties=rec.properties, uuid=rec.uuid, vector=list(vec)))
+    for rec, vec in zip(records, vecs, strict=True):
+        by_tenant[rec.tenant].append(DataObject(properties=rec.properties, uuid=rec.uuid,
+                                                vector=list(vec) if vec is not None else None))
     failures: list[Failure] = []
     for tenant, objs in by_tenant.items():
         col = client.collections.use(name).with_tenant(tenant)
-        try:
-            result = col.data.insert_many(objs)
-        except WeaviateBaseError as exc:
-            raise TargetUnavailable(f"weaviate insert failed: {exc}") from exc
-        for index, err in result.errors.items():
-            failures.append(Failure(str(objs[index].uuid), err.message))
-    _raise_if_all_transport(failures, len(records))
+        for part in _parts(objs, batch_max, batch_bytes):
+            failures += _insert(col, part)
     return failures
 
 
-def _raise_if_all_transport(failures: list[Failure], total: int) -> None:
-    # A transport failure marks every object failed; that is an outage, not bad data.
-    if failures and len(failures) == total and all(_transport(f.reason) for f in failures):
-        raise TargetUnavailable(f"weaviate rejected the whole batch: {failures[0].reason}")
+def _parts(objs: list[DataObject[Any, Any]], batch_max: int, batch_bytes: int) -> Iterable[list[DataObject[Any, Any]]]:
+    part: list[DataObject[Any, Any]] = []
+    size = 0
+    for obj in objs:
+        # Text dominates the size of a property map; a float32 vector travels as 4 bytes per dimension.
+        cost = sum(len(str(v)) for v in (obj.properties or {}).values()) + 4 * len(obj.vector or ())
+        if part and (len(part) >= batch_max or size + cost > batch_bytes):
+            yield part
+            part, size = [], 0
+        part.append(obj)
+        size += cost
+    if part:
+        yield part
 
 
-def _transport(reason: str) -> bool:
+def _insert(col: Any, objs: list[DataObject[Any, Any]]) -> list[Failure]:
+    try:
+        result = col.data.insert_many(objs)
+    except WeaviateInsertManyAllFailedError as exc:
+        return _refused(col, objs, str(exc))
+    except WeaviateBaseError as exc:
+        if transient(str(exc)):
+            raise TargetUnavailable(f"weaviate insert failed: {exc}") from exc
+        return _refused(col, objs, str(exc))
+    failures = [Failure(str(objs[index].uuid), err.message) for index, err in result.errors.items()]
+    if any(transient(f.reason) for f in failures):
+        raise TargetUnavailable(f"weaviate refused objects for a passing reason: {failures[0].reason}")
+    return failures
+
+
+def _refused(col: Any, objs: list[DataObject[Any, Any]], reason: str) -> list[Failure]:
+    """The whole request was refused: an outage is retried; otherwise find the objects that cause it."""
+    if transient(reason):
+        raise TargetUnavailable(f"weaviate refused the whole batch: {reason}")
+    if len(objs) == 1:
+        return [Failure(str(objs[0].uuid), _first_line(reason))]
+    half = len(objs) // 2
+    return _insert(col, objs[:half]) + _insert(col, objs[half:])
+
+
+def _first_line(reason: str) -> str:
+    lines = [line.strip() for line in reason.splitlines() if line.strip()]
+    return " ".join(lines)[:1000]
+
+
+TRANSIENT = ("unavailable", "connection", "deadline", "timeout", "timed out", "transport", "temporarily",
+             "too many requests", "503", "502", "504", "not ready", "shutting down")
+
+
+def transient(reason: str) -> bool:
+    """Whether a Weaviate error passes by itself (retry) rather than being caused by the data (dead-letter)."""
     text = reason.lower()
-    return any(s in text for s in ("unavailable", "connection", "deadline", "timeout", "transport"))
+    return any(s in text for s in TRANSIENT)
 
 
 def delete_entity(client: weaviate.WeaviateClient, name: str, tenant: str, doc_id: str,
-                  keep_version: int | None = None) -> int:
-    """Delete a document's chunks; with ``keep_version``, only those of other versions."""
+                  from_index: int = 0) -> int:
+    """Delete a document's chunks; with ``from_index``, only those at that chunk index and above."""
     where = Filter.by_property("doc_id").equal(doc_id)
-    if keep_version is not None:
-        where = where & Filter.by_property("doc_version").not_equal(keep_version)
+    if from_index > 0:
+        where = where & Filter.by_property("chunk_index").greater_or_equal(from_index)
+    return _delete_where(client, name, tenant, where)
+
+
+def delete_ids(client: weaviate.WeaviateClient, name: str, tenant: str, uuids: Sequence[str]) -> int:
+    if not uuids:
+        return 0
+    return _delete_where(client, name, tenant, Filter.by_id().contains_any(list(uuids)))
+
+
+def _delete_where(client: weaviate.WeaviateClient, name: str, tenant: str, where: Any) -> int:
     try:
         col = client.collections.use(name).with_tenant(tenant)
         return int(col.data.delete_many(where=where).successful)
@@ -108,6 +167,19 @@ def delete_entity(client: weaviate.WeaviateClient, name: str, tenant: str, doc_i
         if tenant_missing(exc):
             return 0
         raise TargetUnavailable(f"weaviate delete failed: {exc}") from exc
+
+
+def ensure_ledger(client: weaviate.WeaviateClient, name: str) -> None:
+    """The document ledger: one object per document (versions, tombstones, chunk fingerprints), no vectors."""
+    ensure_collection(client, name, LEDGER_PROPERTIES)
+
+
+def write_ledger(client: weaviate.WeaviateClient, name: str, entries: Sequence[ChunkRecord]) -> list[Failure]:
+    failures = write(client, name, entries, None)
+    if failures:
+        # A ledger entry is bookkeeping the worker wrote itself; refusing it is not bad input.
+        raise TargetUnavailable(f"weaviate refused ledger entries: {failures[0].reason}")
+    return failures
 
 
 def delete_older_than(client: weaviate.WeaviateClient, name: str, field: str, value: str, cutoff: Any) -> int:

@@ -77,13 +77,13 @@ async def handle(rt: Runtime, channels: Channels, items: list[Item]) -> None:
     failed = {id(plan.origin[u]): plan.origin[u] for u in by_uuid}
     await dead_letter.send(rt, channels.dead_letter, [
         Rejected(it, f"weaviate: {_reason_for(it, plan, by_uuid)}", "upsert") for it in failed.values()])
-    rt.metrics.observe_freshness(
-        (r.properties["ingest_time"] for r in plan.all_records() if r.uuid not in by_uuid), datetime.now(UTC))
+    rt.metrics.observe_freshness((r.properties["ingest_time"] for r in outcome.written), datetime.now(UTC))
     c = rt.metrics.counts
     c["events"] += len(items)
-    c["chunks.written"] += outcome.written
+    c["chunks.written"] += len(outcome.written)
     c["chunks.deleted"] += outcome.deleted
-    c["obsolete"] += outcome.skipped_obsolete + plan.obsolete
+    c["obsolete"] += outcome.skipped_obsolete
+    c["documents.unchanged"] += outcome.unchanged
     c["batches"] += 1
     await account(rt, channels.audit, plan, outcome)
     for stage in ("lookup", "embed", "write"):

@@ -99,7 +99,8 @@ class Worker:
         kafka_admin.delete_topics(self.settings.kafka, [*t.inputs(), t.dead_letter])
         client = connect(self.settings.weaviate)
         try:
-            client.collections.delete(self.settings.weaviate.collection)
+            name = self.settings.weaviate.collection
+            client.collections.delete([name, f"{name}Ledger"])
         finally:
             client.close()
 
@@ -128,6 +129,19 @@ class Worker:
         """Produce typed events to their kind's topic, keyed by entity, confirmed by Kafka."""
         for e in events:
             self.produce(self.settings.topics.for_kind(e.kind.value), [(message_key(e), encode(e))])
+
+    def settle(self, timeout_s: float = 120) -> None:
+        """Wait until the worker committed every input record produced so far (so all of it is written)."""
+        t = self.settings.topics
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if sum(kafka_admin.lag(self.settings.kafka, self.settings.worker.app_id, t.inputs()).values()) == 0:
+                return
+            time.sleep(0.3)
+        raise TimeoutError(f"worker did not catch up within {timeout_s} s; see {self.log_path}")
+
+    def send_tombstone(self, tenant: str, doc_id: str) -> None:
+        self.produce(self.settings.topics.document, [(f"{tenant}/{doc_id}".encode(), None)])
 
     def consume_dead_letters(self, expect: int, timeout_s: float = 30) -> list[Any]:
         c = Consumer({"bootstrap.servers": self.settings.kafka.bootstrap_servers, "group.id": f"dlq-{time.time()}",

@@ -9,7 +9,9 @@ shared by all workers and per tenant, with no second store. Rules:
   ``threshold`` (near);
 - an object never duplicates itself (same UUID: a replay or retry), and a document
   chunk never duplicates a chunk of the same document (its own older version is
-  about to be replaced, not kept);
+  about to be replaced, not kept: a near copy of the same entity is an update);
+- a near copy that states another fact (a number, date, code or name only one of
+  them has) is not a duplicate: "code changed to 4471" and "... to 9902" both stay;
 - the first of several equal records in one batch wins.
 """
 
@@ -19,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from schemas.chunk import ChunkRecord
-from streams.transforms.curate.fingerprint import jaccard
+from streams.transforms.curate.fingerprint import differs_in_facts, jaccard
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ def _match(rec: ChunkRecord, others: Sequence[Existing], threshold: float, near:
             continue
         if o.content_hash == h:
             return f"duplicate:exact of {o.uuid}"
-        if near and bands & set(o.lsh_bands) and jaccard(_basis(rec), o.text) >= threshold:
+        if near and bands & set(o.lsh_bands) and jaccard(_basis(rec), o.text) >= threshold \
+                and not differs_in_facts(_basis(rec), o.text):
             return f"duplicate:near of {o.uuid}"
     return None
 

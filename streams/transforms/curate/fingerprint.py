@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from difflib import SequenceMatcher
 
 WORDS = re.compile(r"\w+", re.UNICODE)
 
@@ -59,12 +60,22 @@ FUNCTION_WORDS = frozenset("""a an the this that these those it its he she they 
 def differs_in_facts(a: str, b: str) -> bool:
     """Whether two similar texts state different facts: a number, date, code or name that only one has.
 
-    Case, spacing and punctuation do not count, so a re-formatted copy is the same fact;
-    "the code was changed to 4471" and "... to 9902" are different facts.
+    Case, spacing and punctuation do not count, and neither does a spelling variant of the same
+    word ("river"/"rivers", "1990"/"1990s"), so a re-formatted or lightly edited copy is the same
+    fact; "the code was changed to 4471" and "... to 9902" are different facts.
     """
     wa, wb = set(WORDS.findall(a.lower())), set(WORDS.findall(b.lower()))
-    changed = wa ^ wb
-    if not changed:
+    only_a, only_b = wa - wb, wb - wa
+    if not (only_a or only_b):
         return False
     names = {m.lower() for text in (a, b) for m in NAME.findall(text)} - FUNCTION_WORDS
-    return any(any(ch.isdigit() for ch in w) or w in MONTHS or w in names for w in changed)
+    lone = [w for w in only_a if not any(_variant(w, v) for v in only_b)]
+    lone += [w for w in only_b if not any(_variant(w, v) for v in only_a)]
+    return any(any(ch.isdigit() for ch in w) or w in MONTHS or w in names for w in lone)
+
+
+def _variant(x: str, y: str) -> bool:
+    """The same word spelled another way: equal digits, and letters that differ by an edit or two."""
+    if "".join(c for c in x if c.isdigit()) != "".join(c for c in y if c.isdigit()):
+        return False
+    return x.startswith(y) or y.startswith(x) or SequenceMatcher(None, x, y).ratio() >= 0.8

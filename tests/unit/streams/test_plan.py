@@ -3,7 +3,8 @@ from datetime import UTC, datetime
 import pytest
 
 from schemas import Document, DocumentEvent, encode, message_key
-from schemas.chunk import KafkaPosition
+from schemas.chunk import DocState, KafkaPosition
+from streams.ledger import plan_documents
 from streams.plan import plan_batch
 from streams.transforms.validate import Item
 
@@ -12,10 +13,10 @@ pytestmark = pytest.mark.unit
 T = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def doc(version: int, text: str = "Alpha beta. Gamma delta.", deleted: bool = False) -> Item:
-    e = DocumentEvent(event_id=f"g{version}", source="s", event_time=T,
+def doc(version: int, text: str = "Alpha beta. Gamma delta.", deleted: bool = False, offset: int = 0) -> Item:
+    e = DocumentEvent(event_id=f"g{version}-{offset}", source="s", event_time=T,
                       payload=Document(doc_id="g", text=text, version=version, deleted=deleted))
-    return Item(encode(e), message_key(e), KafkaPosition("docs", 0, version))
+    return Item(encode(e), message_key(e), KafkaPosition("docs", 0, offset or version))
 
 
 def plan(*items: Item):  # type: ignore[no-untyped-def]
@@ -23,27 +24,64 @@ def plan(*items: Item):  # type: ignore[no-untyped-def]
                       max_tokens=2, overlap_tokens=0)
 
 
+def resolved(*items: Item, indexed: DocState | None = None):  # type: ignore[no-untyped-def]
+    p = plan(*items)
+    return plan_documents(p, {("default", "g"): indexed} if indexed else {}, "m")
+
+
 def test_latest_version_in_a_batch_wins() -> None:
-    p = plan(doc(1), doc(3, "New text here."), doc(2))
-    assert [(w.doc_id, w.version) for w in p.doc_writes.values()] == [("g", 3)]
-    assert p.obsolete == 2 and not p.doc_deletes
+    d = resolved(doc(1), doc(3, "New text here."), doc(2))
+    assert [(w.doc_id, w.state.version) for w in d.work] == [("g", 3)]
+    assert d.superseded == 2 and not d.work[0].delete_all
+    assert [r.text for r in d.records()] == ["New text", "here."]
 
 
 def test_delete_after_write_wins_and_write_after_delete_wins() -> None:
-    assert plan(doc(1), doc(2, deleted=True)).doc_deletes == {("default", "g")}
-    p = plan(doc(1, deleted=True), doc(2))
-    assert not p.doc_deletes and list(p.doc_writes) == [("default", "g")]
+    assert resolved(doc(1), doc(2, deleted=True)).work[0].delete_all
+    d = resolved(doc(1, deleted=True), doc(2))
+    assert not d.work[0].delete_all and d.records()
+
+
+def test_a_late_delete_loses_to_the_indexed_version_and_a_tombstone_remembers_its_version() -> None:
+    v2 = DocState(2, content_hash="x", chunk_hashes=("a",), model_id="m")
+    assert resolved(doc(1, deleted=True), indexed=v2).work == []
+    tomb = DocState(5, deleted=True)
+    assert resolved(doc(3, "Old text replayed."), indexed=tomb).work == []  # no resurrection
+    assert resolved(doc(6, "Newer text."), indexed=tomb).records()
 
 
 def test_tombstone_deletes_and_bad_records_are_rejected_not_raised() -> None:
     tomb = Item(None, b"default/g", KafkaPosition("docs", 0, 9))
     bad = Item(b"{", b"k", KafkaPosition("docs", 0, 10))
     p = plan(doc(1), tomb, bad)
-    assert p.doc_deletes == {("default", "g")} and not p.doc_writes
+    d = plan_documents(p, {}, "m")
+    assert d.work[0].delete_all and not d.records()
     assert [r.reason.split(":")[0] for r in p.rejected] == ["json"]
 
 
 def test_every_record_remembers_its_source_item() -> None:
     item = doc(1)
     p = plan(item)
-    assert p.all_records() and all(p.origin[r.uuid] is item for r in p.all_records())
+    d = plan_documents(p, {}, "m")
+    assert d.records() and all(p.origin[r.uuid] is item for r in d.records())
+
+
+def test_unchanged_content_writes_nothing_and_a_shrink_deletes_the_tail() -> None:
+    first = resolved(doc(1, "One two. Three four. Five six."))
+    state = first.work[0].state
+    assert len(first.records()) == 3
+    again = resolved(doc(1, "One two. Three four. Five six.", offset=7), indexed=state)
+    assert again.work == [] and again.unchanged == 1
+    shrunk = resolved(doc(1, "One two. Three four.", offset=8), indexed=state)
+    w = shrunk.work[0]
+    assert w.records == [] and len(w.delete_ids) == 1  # same version, shorter text: the old tail goes
+
+
+def test_one_changed_sentence_writes_one_chunk() -> None:
+    state = resolved(doc(1, "One two. Three four. Five six.")).work[0].state
+    w = resolved(doc(2, "One two. Three fore. Five six."), indexed=state).work[0]
+    assert [r.text for r in w.records] == ["Three fore."] and not w.delete_ids
+    # Chunks after a change of length moved: written again (their citation offsets changed), and their
+    # vectors come from the embedding cache, since their text did not change.
+    w = resolved(doc(3, "One two. Three seven. Five six."), indexed=state).work[0]
+    assert [r.text for r in w.records] == ["Three seven.", "Five six."]

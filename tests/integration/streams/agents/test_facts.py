@@ -1,0 +1,221 @@
+"""Facts stay true: updates, deletes, ordering and curation against an oracle that shares no worker code.
+
+A real worker, real Kafka, real Weaviate. What the index must hold is computed by
+``streams.harness.expected`` from the event log; every test counts missing, stale,
+orphan and duplicate objects and wants all of them at 0.
+"""
+
+from __future__ import annotations
+
+import signal
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
+
+from connectors import datasets
+from connectors.weaviate import query
+from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, SensorEvent, SensorReading
+from streams import embed
+from streams.embed import Embedder
+from streams.harness.expected import Curating, Diff, Tombstone, compare, expected_index
+from streams.harness.worker_process import Worker
+from streams.retrieve.search import SearchRequest, search
+from streams.settings import Settings
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+PROPS = ["event_id", "text", "doc_id", "chunk_index", "record_type", "kind"]
+
+
+@pytest.fixture(scope="module")
+def embedder(settings: Settings) -> Embedder:
+    return embed.load(settings.embed)
+
+
+@pytest.fixture(scope="module")
+def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path_factory.mktemp("logs"),
+                      overrides={"HEADWATER_STACK__DATA_DIR": str(tmp_path_factory.mktemp("data"))})
+    w.start()
+    yield w
+    w.kill(signal.SIGTERM)
+    w.drop()
+
+
+class Log:
+    """The event log of one test: what was sent, in order, for the oracle."""
+
+    def __init__(self, worker: Worker, tenant: str) -> None:
+        self.worker, self.tenant, self.events, self.n = worker, tenant, [], 0
+        self.events: list[AnyEvent | Tombstone]
+
+    def send(self, *events: AnyEvent) -> None:
+        self.worker.send(events)
+        self.events += events
+
+    def tombstone(self, doc_id: str) -> None:
+        self.worker.send_tombstone(self.tenant, doc_id)
+        self.events.append(Tombstone(self.tenant, doc_id))
+
+    def doc(self, doc_id: str, text: str, version: int = 1, deleted: bool = False) -> DocumentEvent:
+        self.n += 1
+        return DocumentEvent(event_id=f"{doc_id}-e{self.n}", source="test", tenant=self.tenant,
+                             event_time=T0 + timedelta(seconds=self.n),
+                             payload=Document(doc_id=doc_id, title=doc_id, text=text, version=version,
+                                              deleted=deleted))
+
+    def app(self, message: str) -> AppEventEnvelope:
+        self.n += 1
+        return AppEventEnvelope(event_id=f"app-e{self.n}", source="test", tenant=self.tenant,
+                                event_time=T0 + timedelta(seconds=self.n),
+                                payload=AppEvent(app="vault", action="changed", actor="night shift", message=message))
+
+    def reading(self, device: str, value: float, minute: int) -> SensorEvent:
+        self.n += 1
+        return SensorEvent(event_id=f"{device}-r{self.n}", source="test", tenant=self.tenant,
+                           event_time=T0 + timedelta(minutes=minute),
+                           payload=SensorReading(device_id=device, metric="temperature", value=value, unit="C"))
+
+    def diff(self, client: Any, embedder: Embedder) -> Diff:
+        self.worker.settle()
+        s = self.worker.settings
+        max_tokens = min(s.chunk.max_tokens, embedder.max_tokens)
+        want = expected_index(self.events, embedder.token_counter(), max_tokens=max_tokens,
+                              overlap_tokens=min(s.chunk.overlap_tokens, max_tokens // 2),
+                              curating=Curating(near_threshold=s.curate.near_threshold))
+        return compare(want, query.objects(client, s.weaviate.collection, self.tenant, PROPS))
+
+
+def sentences(n: int, offset: int = 0) -> list[str]:
+    words = datasets.wiki_article(3).replace("\n", " ").split(". ")
+    return [w.strip() + "." for w in words if len(w.split()) > 6][offset:offset + n]
+
+
+def assert_clean(diff: Diff) -> None:
+    assert diff.clean, diff.counts() | {"missing": diff.missing[:3], "stale": diff.stale[:3], "orphan": diff.orphan[:3]}
+
+
+def test_a_changed_app_fact_is_indexed_not_dropped_as_a_near_duplicate(worker: Worker, client: Any,
+                                                                       embedder: Embedder) -> None:
+    log = Log(worker, "vault")
+    log.send(log.app("The access code of vault 7 was changed to 4471 by the night shift."))
+    worker.settle()
+    log.send(log.app("The access code of vault 7 was changed to 9902 by the night shift."))
+    assert_clean(log.diff(client, embedder))
+    hits = search(client, embedder, worker.settings.weaviate.collection,
+                  SearchRequest(query="access code of vault 7", tenant="vault", k=3), 0.5)
+    assert any("9902" in h.text for h in hits)
+
+
+def test_a_late_delete_loses_to_a_newer_version_and_a_replayed_old_version_cannot_resurrect(
+        worker: Worker, client: Any, embedder: Embedder) -> None:
+    log = Log(worker, "late")
+    text = " ".join(sentences(6))
+    log.send(log.doc("a", text, version=2))
+    worker.settle()
+    log.send(log.doc("a", "", version=1, deleted=True))  # a late delete of an older version
+    assert_clean(log.diff(client, embedder))
+    assert query.objects(client, worker.settings.weaviate.collection, "late", PROPS)
+    log.send(log.doc("a", "", version=3, deleted=True))
+    worker.settle()
+    log.send(log.doc("a", text, version=2))  # a replay of the deleted version
+    assert_clean(log.diff(client, embedder))
+    assert query.objects(client, worker.settings.weaviate.collection, "late", PROPS) == []
+
+
+def test_same_version_shrink_leaves_no_tail_and_a_tombstone_deletes(worker: Worker, client: Any,
+                                                                    embedder: Embedder) -> None:
+    log = Log(worker, "shrink")
+    log.send(log.doc("b", " ".join(sentences(30))))
+    worker.settle()
+    log.send(log.doc("b", " ".join(sentences(4))))  # same (default) version, shorter text
+    assert_clean(log.diff(client, embedder))
+    log.tombstone("b")
+    assert_clean(log.diff(client, embedder))
+
+
+def test_sensor_state_never_moves_back_in_time(worker: Worker, client: Any, embedder: Embedder) -> None:
+    log = Log(worker, "state")
+    log.send(log.reading("pump-1", 81.0, minute=10))
+    worker.settle()
+    log.send(log.reading("pump-1", 20.0, minute=5))  # an older reading, in a later batch
+    assert_clean(log.diff(client, embedder))
+    states = [o for o in query.objects(client, worker.settings.weaviate.collection, "state", PROPS)
+              if o["record_type"] == "state"]
+    assert len(states) == 1 and "81" in states[0]["text"]
+
+
+def test_re_sending_unchanged_documents_writes_nothing(worker: Worker, client: Any, embedder: Embedder) -> None:
+    log = Log(worker, "again")
+    docs = [log.doc(f"d{i}", " ".join(sentences(8, offset=i * 8))) for i in range(4)]
+    log.send(*docs)
+    worker.settle()
+    before = worker.metrics()["counts"].get("chunks.written", 0)
+    log.send(*[log.doc(d.payload.doc_id, d.payload.text) for d in docs])  # the same content again
+    assert_clean(log.diff(client, embedder))
+    assert worker.metrics()["counts"].get("chunks.written", 0) == before
+
+
+# --- generated sequences -----------------------------------------------------------------------
+
+POOL = sentences(40)
+ops = st.lists(st.one_of(
+    st.tuples(st.just("upsert"), st.sampled_from("xyz"), st.integers(1, 4), st.lists(st.integers(0, 39), min_size=1,
+                                                                                       max_size=14)),
+    st.tuples(st.just("edit"), st.sampled_from("xyz"), st.integers(0, 39)),
+    st.tuples(st.just("delete"), st.sampled_from("xyz"), st.integers(1, 4)),
+    st.tuples(st.just("tombstone"), st.sampled_from("xyz")),
+    st.tuples(st.just("replay"), st.integers(1, 4)),
+    st.tuples(st.just("reading"), st.sampled_from(["p1", "p2"]), st.integers(0, 30)),
+    st.tuples(st.just("settle"),),
+), min_size=3, max_size=18)
+
+
+def run_ops(log: Log, steps: Sequence[tuple[Any, ...]]) -> None:
+    texts: dict[str, list[int]] = {}
+    for step in steps:
+        kind = step[0]
+        if kind == "upsert":
+            texts[step[1]] = list(step[3])
+            log.send(log.doc(step[1], " ".join(POOL[i] for i in step[3]), version=step[2]))
+        elif kind == "edit" and step[1] in texts:
+            sent = texts[step[1]]
+            sent[len(sent) // 2] = step[2]  # one sentence changes; the version stays (the default re-send)
+            log.send(log.doc(step[1], " ".join(POOL[i] for i in sent), version=1))
+        elif kind == "delete":
+            log.send(log.doc(step[1], "", version=step[2], deleted=True))
+        elif kind == "tombstone":
+            log.tombstone(step[1])
+        elif kind == "replay":
+            again = [e for e in log.events[-step[1]:] if not isinstance(e, Tombstone)]
+            log.send(*again)  # duplicated and late events: the same ids and versions again
+        elif kind == "reading":
+            log.send(log.reading(step[1], float(step[2]), minute=step[2]))
+        elif kind == "settle":
+            log.worker.settle()
+
+
+@hyp_settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(steps=ops)
+def test_generated_sequences_leave_exactly_what_the_log_says(worker: Worker, client: Any, embedder: Embedder,
+                                                             steps: list[tuple[Any, ...]]) -> None:
+    log = Log(worker, f"gen{uuid.uuid4().hex[:8]}")
+    run_ops(log, steps)
+    assert_clean(log.diff(client, embedder))
+
+
+def test_a_kill_mid_sequence_and_a_restart_change_nothing(worker: Worker, client: Any, embedder: Embedder) -> None:
+    log = Log(worker, "restart")
+    first = [("upsert", "x", 2, list(range(0, 12))), ("upsert", "y", 1, list(range(12, 20))),
+             ("reading", "p1", 7), ("edit", "y", 33)]
+    run_ops(log, first)
+    worker.kill(signal.SIGKILL)
+    run_ops(log, [("delete", "x", 1), ("upsert", "z", 1, [1, 2, 3]), ("replay", 3), ("tombstone", "y")])
+    worker.start()
+    assert_clean(log.diff(client, embedder))
