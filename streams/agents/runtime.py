@@ -56,7 +56,8 @@ class Runtime:
             self._indexer = Indexer(connect(self.settings.weaviate), embedder, self.settings.weaviate.collection,
                                     dedup=cur.enabled and cur.dedup_exact, near=cur.enabled and cur.dedup_near,
                                     near_threshold=cur.near_threshold,
-                                    semantic_threshold=cur.semantic_threshold if cur.enabled else None)
+                                    semantic_threshold=cur.semantic_threshold if cur.enabled else None,
+                                    upsert_batch_max=self.settings.worker.upsert_batch_max)
         return self._indexer
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -72,7 +73,7 @@ class Runtime:
         self.indexer  # noqa: B018 - the token counter comes with the model
         c = self.settings.chunk
         return plan_batch(items, self.count_tokens, document_topic=self.settings.topics.document,
-                          max_bytes=c.max_event_bytes, max_tokens=self.max_tokens,
+                          max_bytes=self.settings.kafka.max_event_bytes, max_tokens=self.max_tokens,
                           overlap_tokens=min(c.overlap_tokens, self.max_tokens // 2), curation=self.curation)
 
     def execute(self, plan: Plan) -> Outcome:
