@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from schemas.limits import MAX_EVENT_BYTES
 
 
 class KafkaSettings(BaseModel):
@@ -21,6 +23,17 @@ class KafkaSettings(BaseModel):
     sasl_password: SecretStr | None = None
     session_timeout_ms: int = 10_000
     partitions: int = 3
+    # The one size limit: every door (HTTP 413, MQTT and files dead letters) and the worker refuse an
+    # event value above it, and the producer's and the native broker's message.max.bytes derive from it.
+    max_event_bytes: int = Field(default=MAX_EVENT_BYTES, ge=1024, description=(
+        "The largest event value, enforced at every door and matched to the broker's message.max.bytes "
+        "(keep it at least 64 KiB below that: the key and headers need room)."))
+
+    @property
+    def message_max_bytes(self) -> int:
+        """``message.max.bytes`` for producers and the native broker: the event limit plus room for the
+        key and headers (a dead letter's reason header is up to 1000 characters)."""
+        return self.max_event_bytes + 65_536
 
 
 class WeaviateSettings(BaseModel):

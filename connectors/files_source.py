@@ -23,6 +23,9 @@ Semantics:
   file, or a PDF without extractable text, becomes an error item (a dead letter) whose
   reason names the file and what to do, and whose bytes are a small JSON reference
   (``path``, ``doc_id``, ``size``), never the file itself.
+- Size: a file whose event would exceed ``max_event_bytes`` (the one event limit,
+  ``HEADWATER_KAFKA__MAX_EVENT_BYTES``; pass ``settings.kafka.max_event_bytes``) is such an
+  error item, refused here rather than dead-lettered by the worker later.
 - Watching polls every ``interval`` seconds (mtime and size). Deletes that happen while
   no watcher runs are not detected.
 
@@ -44,14 +47,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from connectors.parsers import MAX_FILE_BYTES, SUFFIXES, Extracted, ExtractError, extract_text
+from connectors.parsers import MAX_FILE_BYTES, SUFFIXES, Extracted, ExtractError, extract_text, verbatim
 from connectors.source import SourceItem, utcnow
-from schemas import DocumentEvent, InvalidEvent, validate_obj
+from schemas import LIMIT_ENV, MAX_EVENT_BYTES, DocumentEvent, InvalidEvent, encode, oversize_reason, validate_obj
 
 log = logging.getLogger(__name__)
 
 __all__ = ["SUFFIXES", "Diff", "ExtractError", "Extracted", "FileState", "FilesSource", "Snapshot",
-           "delete_event", "diff", "event_id_for", "extract_text", "file_item", "scan", "upsert_event"]
+           "delete_event", "diff", "event_id_for", "extract_text", "file_item", "scan", "too_big", "upsert_event"]
 
 # --- snapshots (scan does I/O, diff is pure) --------------------------------------------------
 
@@ -120,18 +123,31 @@ def event_id_for(doc_id: str, data: bytes) -> str:
     return f"{head}#{digest}"
 
 
-def upsert_event(path: Path, state: FileState, data: bytes, *, version: int, source: str,
-                 tenant: str) -> DocumentEvent:
+def upsert_event(path: Path, state: FileState, data: bytes, *, version: int, source: str, tenant: str,
+                 max_event_bytes: int = MAX_EVENT_BYTES) -> DocumentEvent:
     """The upsert event of a file read as ``data``; ``event_time`` is its mtime.
 
     Raises:
-        ExtractError: no text. InvalidEvent: the document breaks the schema (e.g. too long).
+        ExtractError: no text. InvalidEvent: the document breaks the schema, or its event
+            would be larger than ``max_event_bytes`` (reason :func:`too_big`).
     """
     got = extract_text(path.name, data)
+    text_bytes = len(got.text.encode())
+    if text_bytes > max_event_bytes:  # checked before the schema, whose character cap would word it worse
+        raise InvalidEvent(too_big(path, text_bytes, max_event_bytes))
     payload = {"doc_id": state.doc_id, "title": got.title[:500], "uri": path.absolute().as_uri(),
                "content_type": got.content_type, "text": got.text, "version": version}
-    return _event(event_id_for(state.doc_id, data), datetime.fromtimestamp(state.mtime_ns / 1e9, UTC),
-                  payload, source, tenant)
+    event = _event(event_id_for(state.doc_id, data), datetime.fromtimestamp(state.mtime_ns / 1e9, UTC),
+                   payload, source, tenant)
+    if (size := len(encode(event))) > max_event_bytes:
+        raise InvalidEvent(too_big(path, size, max_event_bytes))
+    return event
+
+
+def too_big(path: Path, size: int, limit: int) -> str:
+    """Why a file cannot be one event, and the two ways out (pure)."""
+    return (f"{oversize_reason(f'the event of file {path}', size, limit)}; split the file into smaller "
+            f"files, or raise {LIMIT_ENV} up to the broker's message.max.bytes (less 64 KiB)")
 
 
 def delete_event(path: Path, doc_id: str, *, version: int, now: datetime, source: str,
@@ -150,15 +166,17 @@ def _event(event_id: str, when: datetime, payload: dict[str, object], source: st
     return event
 
 
-def file_item(path: Path, state: FileState, data: bytes, *, version: int, source: str,
-              tenant: str) -> SourceItem:
+def file_item(path: Path, state: FileState, data: bytes, *, version: int, source: str, tenant: str,
+              max_event_bytes: int = MAX_EVENT_BYTES) -> SourceItem:
     """``upsert_event`` as a source item, or an error item naming the file and the reason (pure)."""
     try:
-        event = upsert_event(path, state, data, version=version, source=source, tenant=tenant)
+        event = upsert_event(path, state, data, version=version, source=source, tenant=tenant,
+                             max_event_bytes=max_event_bytes)
     except ExtractError as exc:
         return _error_item(path, state, f"{exc} (file {path})")
     except InvalidEvent as exc:
-        return _error_item(path, state, f"{exc.reason} (file {path})")
+        reason = exc.reason if str(path) in exc.reason else f"{exc.reason} (file {path})"
+        return _error_item(path, state, reason)
     return SourceItem(event=event)
 
 
@@ -185,6 +203,7 @@ class FilesSource:
     interval: float = 1.0
     stop: asyncio.Event | None = None
     max_bytes: int = MAX_FILE_BYTES
+    max_event_bytes: int = MAX_EVENT_BYTES  # the one event limit: settings.kafka.max_event_bytes
     clock: Callable[[], datetime] = utcnow
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("files", "upserts", "deletes",
                                                                              "errors"), 0))
@@ -224,6 +243,8 @@ class FilesSource:
         if state.size > self.max_bytes:
             return self._count(_error_item(path, state, f"oversize: {path} has {state.size} bytes, more than "
                                                         f"the {self.max_bytes} allowed; split it"))
+        if verbatim(path.name) and state.size > self.max_event_bytes + 3:  # + a UTF-8 BOM; no need to read it
+            return self._count(_error_item(path, state, too_big(path, state.size, self.max_event_bytes)))
         try:
             data = path.read_bytes()
         except FileNotFoundError:  # deleted since the scan: the next scan sends the delete
@@ -233,7 +254,7 @@ class FilesSource:
                                                         "check that it is a readable file"))
         version = self._next_version(state.doc_id, state.mtime_ns // 1_000_000)
         return self._count(file_item(path, state, data, version=version, source=self.source,
-                                     tenant=self.tenant))
+                                     tenant=self.tenant, max_event_bytes=self.max_event_bytes))
 
     def _deleted(self, path: Path, state: FileState) -> SourceItem:
         now = self.clock()

@@ -18,8 +18,10 @@ Semantics:
 - Auth: when ``http.api_keys`` is not empty, every request to ``/v1/events`` needs one
   of them as ``X-API-Key: <key>`` or ``Authorization: Bearer <key>`` (else 401).
 - Limits: 413 when the body exceeds ``http.max_body_bytes`` (checked on ``Content-Length``
-  and while reading) or holds more than ``http.max_in_flight`` events; 400 when it is not
-  JSON or NDJSON or holds no event.
+  and while reading), holds more than ``http.max_in_flight`` events, or holds an event
+  larger than the producer's ``max_event_bytes`` (``HEADWATER_KAFKA__MAX_EVENT_BYTES``, the
+  one event limit the worker applies too); 400 when it is not JSON or NDJSON (too deeply
+  nested, a number past 4300 digits) or holds no event. Bad input is never a 500.
 
 Example::
 
@@ -44,10 +46,20 @@ from pydantic import BaseModel
 from connectors.config import HttpIngestSettings, TopicSettings
 from connectors.producer import Delivered, DeliveryFailed, Producer, QueueFull
 from connectors.source import utcnow
-from schemas import AnyEvent, InvalidEvent, encode, message_key, stamp, validate_obj
+from schemas import (
+    LIMIT_ENV,
+    AnyEvent,
+    InvalidEvent,
+    encode,
+    message_key,
+    oversize_reason,
+    parse_json,
+    stamp,
+    validate_obj,
+)
 
-__all__ = ["Accepted", "BadBody", "IngestSettings", "LineError", "create_ingest_api", "parse_body",
-           "validate_items"]
+__all__ = ["Accepted", "BadBody", "IngestSettings", "LineError", "create_ingest_api", "item_bytes", "oversize",
+           "parse_body", "validate_items"]
 
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
 
@@ -102,9 +114,9 @@ def parse_body(body: bytes, content_type: str) -> list[Any]:
 
 def _json(text: str) -> list[Any]:
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadBody(f"body is not JSON ({exc}); for one event per line send "
+        value = parse_json(text)
+    except InvalidEvent as exc:
+        raise BadBody(f"body is not JSON ({exc.reason}); for one event per line send "
                       "Content-Type: application/x-ndjson") from None
     return value if isinstance(value, list) else [value]
 
@@ -114,10 +126,18 @@ def _ndjson(text: str) -> list[Any]:
     for number, line in enumerate(text.splitlines(), start=1):
         if line.strip():
             try:
-                items.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                items.append(LineError(f"line {number} is not JSON: {exc}"))
+                items.append(parse_json(line))
+            except InvalidEvent as exc:
+                items.append(LineError(f"line {number} is not JSON: {exc.reason}"))
     return items
+
+
+def item_bytes(item: Any) -> int:
+    """The size of one parsed item as compact JSON: what its event will weigh, give or take defaults."""
+    try:
+        return len(json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode())
+    except (ValueError, TypeError, RecursionError):  # a LineError, or too deep to write again
+        return 0
 
 
 def validate_items(items: Sequence[Any]) -> tuple[list[AnyEvent], list[dict[str, Any]]]:
@@ -132,7 +152,20 @@ def validate_items(items: Sequence[Any]) -> tuple[list[AnyEvent], list[dict[str,
             events.append(validate_obj(item))
         except InvalidEvent as exc:
             problems.append({"index": index, "errors": exc.errors})
+        except Exception as exc:  # noqa: BLE001 - a bug on one item is that item's 422, never a 500
+            problems.append({"index": index, "errors": [{"loc": "", "msg": f"cannot validate ({exc!r:.200})"}]})
     return events, problems
+
+
+def oversize(values: Sequence[int], limit: int) -> str | None:
+    """The 413 detail when an item is above the event limit, else None (pure)."""
+    big = [(i, n) for i, n in enumerate(values) if n > limit]
+    if not big:
+        return None
+    index, size = big[0]
+    more = f" ({len(big) - 1} more too)" if len(big) > 1 else ""
+    return (f"{oversize_reason(f'event {index}', size, limit)}{more}; nothing was produced: split it, "
+            f"or raise {LIMIT_ENV} on the workers and the broker's message.max.bytes with it")
 
 
 # --- the app ----------------------------------------------------------------------------------
@@ -152,7 +185,8 @@ _BODY_DOC: dict[str, Any] = {"requestBody": {"required": True, "content": {
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Body is not JSON / NDJSON or holds no event"},
     401: {"description": "Missing or unknown API key"},
-    413: {"description": "Body larger than max_body_bytes, or more events than max_in_flight"},
+    413: {"description": "Body larger than max_body_bytes, more events than max_in_flight, or an event "
+                         "larger than max_event_bytes (HEADWATER_KAFKA__MAX_EVENT_BYTES)"},
     422: {"description": "Some items are invalid: their index and field errors; nothing was produced"},
     502: {"description": "Kafka refused a record for good"},
     503: {"description": "Kafka is busy or did not confirm in time; retry after Retry-After seconds"},
@@ -178,12 +212,16 @@ def create_ingest_api(settings: IngestSettings, producer: Producer, *,
         items = _parsed(body, request.headers.get("content-type", ""))
         if len(items) > http.max_in_flight:
             raise HTTPException(413, f"{len(items)} events in one request; send at most {http.max_in_flight}")
+        if len(body) > producer.max_event_bytes:  # an item may be too big for Kafka: refuse before validating
+            _refuse_oversize([item_bytes(i) for i in items], producer.max_event_bytes)
         events, problems = validate_items(items)
         if problems:
             raise HTTPException(422, problems)
         now = clock()
         stamped = [stamp(e, now) for e in events]
-        await _produce_all(producer, topics, stamped, retry_after_s)
+        values = [encode(e) for e in stamped]
+        _refuse_oversize([len(v) for v in values], producer.max_event_bytes)  # exact: what Kafka would hold
+        await _produce_all(producer, topics, stamped, values, retry_after_s)
         return Accepted(accepted=len(stamped), event_ids=[e.event_id for e in stamped])
 
     @app.get("/healthz")
@@ -205,7 +243,8 @@ def _authorize(keys: list[bytes], given: str | None) -> None:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    too_big = f"body is larger than {limit} bytes; send fewer events per request"
+    too_big = (f"body is larger than {limit} bytes (max_body_bytes, HEADWATER_HTTP__MAX_BODY_BYTES); "
+               "send fewer events per request")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, too_big)
@@ -224,10 +263,17 @@ def _parsed(body: bytes, content_type: str) -> list[Any]:
         raise HTTPException(400, str(exc)) from None
 
 
-async def _produce_all(producer: Producer, topics: TopicSettings, events: list[AnyEvent],
+def _refuse_oversize(sizes: list[int], limit: int) -> None:
+    detail = oversize(sizes, limit)
+    if detail is not None:
+        raise HTTPException(413, detail)
+
+
+async def _produce_all(producer: Producer, topics: TopicSettings, events: list[AnyEvent], values: list[bytes],
                        retry_after_s: int) -> None:
     """Send every event (``block=False``), wait for all reports, map failures to 503 / 502."""
-    sends = [producer.send(topics.for_kind(e.kind.value), encode(e), message_key(e), block=False) for e in events]
+    sends = [producer.send(topics.for_kind(e.kind.value), v, message_key(e), block=False)
+             for e, v in zip(events, values, strict=True)]
     results: list[Delivered | BaseException] = await asyncio.gather(*sends, return_exceptions=True)
     failures = [r for r in results if isinstance(r, BaseException)]
     if not failures:

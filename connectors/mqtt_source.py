@@ -23,6 +23,10 @@ Semantics:
   send ``event_time`` or ``event_id``.
 - Reconnects: paho's network thread reconnects with backoff (1 s doubling to 30 s) and
   subscribes again; messages published meanwhile wait in the broker's session.
+- Bad input never stops the intake: every callback catches everything for its one message.
+  A payload above the producer's ``max_event_bytes`` (``HEADWATER_KAFKA__MAX_EVENT_BYTES``),
+  one that is not a reading, and one the mapping fails on for any other reason each become a
+  dead letter with the reason; the next message is handled as if nothing happened.
 
 Example::
 
@@ -34,13 +38,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import math
 import threading
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -48,13 +52,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 from connectors.config import MqttSettings, MqttSourceSettings, TopicSettings
 from connectors.producer import Producer
 from connectors.source import SourceItem, run_source, utcnow
-from schemas import InvalidEvent, SensorEvent, validate_obj
+from schemas import MAX_EVENT_BYTES, InvalidEvent, SensorEvent, oversize_reason, parse_json, validate_obj
 
 log = logging.getLogger(__name__)
 
 __all__ = ["MqttSource", "MqttUnreachable", "map_payload", "topic_fields"]
 
 _ENVELOPE_FIELDS = ("event_id", "event_time", "tenant", "source")
+F = TypeVar("F", bound=Callable[..., None])
 _READING_FIELDS = ("device_id", "metric", "unit", "location")
 
 
@@ -107,21 +112,22 @@ def _parse(topic: str, payload: bytes) -> dict[str, Any] | float:
         text = payload.decode("utf-8").strip()
     except UnicodeDecodeError:
         raise _invalid(topic, "payload is not UTF-8 text") from None
+    why = ""
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        value = _number(text)
+        value = parse_json(text)
+    except InvalidEvent as exc:  # not JSON; maybe a number JSON does not spell, like "+5"
+        value, why = _number(text), f" ({exc.reason})"
     if isinstance(value, dict):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
-    raise _invalid(topic, f"expected a finite number or a JSON object, got {text[:60]!r}")
+    raise _invalid(topic, f"expected a finite number or a JSON object, got {text[:60]!r}{why}")
 
 
 def _number(text: str) -> float | str:
     try:
         return float(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         return text
 
 
@@ -169,6 +175,19 @@ def _invalid(topic: str, why: str) -> InvalidEvent:
 # --- the connector ----------------------------------------------------------------------------
 
 
+def _never_raises(callback: F) -> F:
+    """An exception escaping a paho callback ends paho's network thread (and the intake, silently)."""
+
+    @wraps(callback)
+    def guarded(*args: Any) -> None:
+        try:
+            callback(*args)
+        except Exception:  # noqa: BLE001 - logged; the next message must still be handled
+            log.exception("mqtt callback failed", extra={"callback": callback.__name__})
+
+    return guarded  # type: ignore[return-value]
+
+
 class MqttSource:
     """Subscribes to MQTT topics and moves each message into Kafka (see the module docstring).
 
@@ -189,6 +208,7 @@ class MqttSource:
         self.subscribed = threading.Event()
         self._answered = threading.Event()
         self._refused: str | None = None
+        self._max_bytes = MAX_EVENT_BYTES  # the producer's, once run() knows it
 
     def counters(self) -> dict[str, int]:
         with self._lock:
@@ -203,6 +223,7 @@ class MqttSource:
             DeliveryFailed: a record could be neither delivered nor dead-lettered.
         """
         self._loop, self._queue = asyncio.get_running_loop(), asyncio.Queue()
+        self._max_bytes = producer.max_event_bytes
         client = self._client = self._make_client()
         await asyncio.to_thread(self._connect, client)
         try:
@@ -220,6 +241,7 @@ class MqttSource:
             client.username_pw_set(self.mqtt.username, password)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.enable_logger(log)
+        client.suppress_exceptions = True  # second guard: paho logs a callback's exception and goes on
         client.on_connect, client.on_disconnect = self._on_connect, self._on_disconnect
         client.on_message, client.on_subscribe = self._on_message, self._on_subscribe
         return client
@@ -258,6 +280,7 @@ class MqttSource:
 
     # paho's network thread calls these.
 
+    @_never_raises
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
             log.warning("mqtt connect refused", extra={"reason": str(reason)})
@@ -273,6 +296,7 @@ class MqttSource:
         log.info("mqtt connected", extra={"topics": self.config.topics,
                                           "session_present": flags.session_present})
 
+    @_never_raises
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
         if any(r.is_failure for r in reasons):
             log.error("mqtt subscription refused",
@@ -280,6 +304,7 @@ class MqttSource:
             return
         self.subscribed.set()
 
+    @_never_raises
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         with self._lock:
             self._generation += 1
@@ -288,21 +313,34 @@ class MqttSource:
         if reason.is_failure:
             log.warning("mqtt connection lost; reconnecting", extra={"reason": str(reason)})
 
+    @_never_raises
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         with self._lock:
             self._counts["received"] += 1
             generation = self._generation
         item = self._item(msg.topic, bytes(msg.payload), self._acker(client, msg.mid, msg.qos, generation))
         assert self._loop is not None and self._queue is not None
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+        try:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+        except RuntimeError:  # the loop is closed (stopping): unacknowledged, so the broker redelivers it
+            log.warning("mqtt message arrived while stopping; the broker will deliver it again")
 
     def _item(self, topic: str, payload: bytes, ack: Callable[[], Any]) -> SourceItem:
+        """The event of one message, or a dead-letter item: whatever the payload, never an exception,
+        because an exception here would end paho's network thread and, with it, the intake."""
+        if len(payload) > self._max_bytes:
+            return SourceItem(raw=payload, error=f"mqtt: topic {topic!r}: "
+                              + oversize_reason("the payload", len(payload), self._max_bytes), ack=ack)
         c = self.config
         try:
             event = map_payload(topic, payload, pattern=c.topic_pattern, source=c.source, tenant=c.tenant,
                                 now=self.clock())
         except InvalidEvent as exc:
             return SourceItem(raw=payload, error=exc.reason, ack=ack)
+        except Exception as exc:  # noqa: BLE001 - a bug for one payload must not stop the next ones
+            log.exception("mqtt payload mapping failed", extra={"topic": topic})
+            return SourceItem(raw=payload, error=f"mqtt: topic {topic!r}: cannot map the payload "
+                              f"({type(exc).__name__}: {exc})", ack=ack)
         return SourceItem(event=event, ack=ack)
 
     def _acker(self, client: mqtt.Client, mid: int, qos: int, generation: int) -> Callable[[], Any]:

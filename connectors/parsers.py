@@ -14,7 +14,9 @@ from pathlib import Path
 
 SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
             ".pdf": "pdf"}
-MAX_FILE_BYTES = 50_000_000
+MAX_FILE_BYTES = 50_000_000  # read no larger file; its event must also fit in max_event_bytes
+# Types whose text is the file's bytes (less a BOM): a file larger than the event limit cannot fit.
+VERBATIM = frozenset({"text", "markdown"})
 
 
 class ExtractError(ValueError):
@@ -31,6 +33,11 @@ class Extracted:
 
 
 # --- text extraction (pure) -------------------------------------------------------------------
+
+
+def verbatim(name: str) -> bool:
+    """True when the text of a file called ``name`` is the file itself (``.txt``, ``.md``)."""
+    return SUFFIXES.get(Path(name).suffix.lower()) in VERBATIM
 
 
 def extract_text(name: str, data: bytes) -> Extracted:

@@ -168,8 +168,10 @@ class Producer:
             # Java's default partitioner (murmur2): Kafka Connect, Debezium and Java producers put
             # each key on the same partition as we do, so one entity's events stay in order.
             "partitioner": "murmur2_random",
-            "linger.ms": linger_ms, "message.timeout.ms": message_timeout_ms, "message.max.bytes": 4_000_000,
+            "linger.ms": linger_ms, "message.timeout.ms": message_timeout_ms,
+            "message.max.bytes": kafka.message_max_bytes,  # max_event_bytes plus room for key and headers
         })
+        self.max_event_bytes = kafka.max_event_bytes  # the doors check events against it before sending
         self._slots = _Slots(max_in_flight)
         self._counts = {"produced": 0, "failed": 0, "in_flight": 0}
         self._lock = threading.Lock()

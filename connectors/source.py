@@ -12,9 +12,11 @@ Semantics of :func:`run_source`:
 - Order: records are handed to the producer in source order, so events of one entity
   (same key, same partition) keep their order, except a record that had to be retried.
   Acks may run out of order.
-- Errors: a retriable delivery failure is retried (``retries`` times, with backoff); a
-  non-retriable one (e.g. a record too large) sends the event to the dead-letter topic.
-  When even that fails, reading stops, in-flight records settle, and the error is raised.
+- Errors: an event whose value is above ``producer.max_event_bytes`` is dead-lettered
+  (as a reference: Kafka could not hold it) without trying; a retriable delivery failure is
+  retried (``retries`` times, with backoff); a non-retriable one sends the event to the
+  dead-letter topic. When even that fails, reading stops, in-flight records settle, and the
+  error is raised.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Protocol
 from connectors.config import TopicSettings
 from connectors.dead_letter import send_dead_letter
 from connectors.producer import Delivered, DeliveryFailed, Producer
-from schemas import AnyEvent, encode, message_key
+from schemas import AnyEvent, encode, message_key, oversize_reason
 
 __all__ = ["Progress", "Source", "SourceItem", "run_source", "utcnow"]
 
@@ -110,23 +112,28 @@ async def _deliver(item: SourceItem, producer: Producer, topics: TopicSettings, 
                                item.error or "source: item carries neither an event nor an error", stage)
         counts["dead_lettered"] += 1
     else:
+        value, key = encode(item.event), message_key(item.event)
         try:
-            await _send_retrying(producer, topics.for_kind(item.event.kind.value), item.event, retries)
-            counts["produced"] += 1
+            if len(value) > producer.max_event_bytes:  # every door refuses it; so must this last one
+                why = oversize_reason(f"event {item.event.event_id!r}", len(value), producer.max_event_bytes)
+                await send_dead_letter(producer, topics.dead_letter, value, key, why, stage)
+                counts["dead_lettered"] += 1
+            else:
+                await _send_retrying(producer, topics.for_kind(item.event.kind.value), value, key, retries)
+                counts["produced"] += 1
         except DeliveryFailed as exc:
             if exc.retriable:
                 raise
-            await send_dead_letter(producer, topics.dead_letter, encode(item.event), message_key(item.event),
-                                   f"kafka: {exc}", stage)
+            await send_dead_letter(producer, topics.dead_letter, value, key, f"kafka: {exc}", stage)
             counts["dead_lettered"] += 1
     if item.ack is not None:
         await item.ack()
 
 
-async def _send_retrying(producer: Producer, topic: str, event: AnyEvent, retries: int) -> Delivered:
+async def _send_retrying(producer: Producer, topic: str, value: bytes, key: bytes, retries: int) -> Delivered:
     for attempt in range(retries + 1):
         try:
-            return await producer.send_event(topic, event)
+            return await producer.send(topic, value, key)
         except DeliveryFailed as exc:
             if not exc.retriable or attempt == retries:
                 raise

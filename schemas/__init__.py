@@ -13,13 +13,14 @@ from schemas.envelope import (
     message_key,
     stamp,
 )
-from schemas.registry import InvalidEvent, decode, encode, json_schemas, validate_obj
+from schemas.limits import LIMIT_ENV, MAX_EVENT_BYTES, oversize_reason
+from schemas.registry import InvalidEvent, decode, encode, json_schemas, parse_json, validate_obj
 from schemas.sensor import SensorReading
 
 AnyEvent = SensorEvent | AppEventEnvelope | DocumentEvent
 
 __all__ = [
-    "SCHEMA_VERSION", "AnyEvent", "AppEvent", "AppEventEnvelope", "Document", "DocumentEvent", "Event",
-    "InvalidEvent", "Kind", "SensorEvent", "SensorReading", "decode", "encode", "entity_id",
-    "json_schemas", "message_key", "stamp", "validate_obj",
+    "LIMIT_ENV", "MAX_EVENT_BYTES", "SCHEMA_VERSION", "AnyEvent", "AppEvent", "AppEventEnvelope", "Document",
+    "DocumentEvent", "Event", "InvalidEvent", "Kind", "SensorEvent", "SensorReading", "decode", "encode", "entity_id",
+    "json_schemas", "message_key", "oversize_reason", "parse_json", "stamp", "validate_obj",
 ]

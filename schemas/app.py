@@ -10,7 +10,8 @@ Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 
 
 class AppEvent(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Unknown fields are ignored: additive changes stay within a schema version.
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     app: Short
     action: Short

@@ -6,18 +6,27 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from schemas.limits import MAX_EVENT_BYTES
+
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 class Document(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Unknown fields are ignored: additive changes stay within a schema version.
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     doc_id: Short
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
     uri: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
     content_type: Annotated[str, StringConstraints(max_length=100)] = "text/plain"
-    text: str = Field(default="", max_length=5_000_000)
-    version: int = Field(default=1, ge=0, description="Monotonic per doc_id; higher replaces lower.")
+    # A character is at least one byte, so no text longer than the default byte limit can fit in an
+    # event; the byte limit itself (max_event_bytes) is checked on the whole encoded event at every door.
+    text: str = Field(default="", max_length=MAX_EVENT_BYTES, description=(
+        "The document's text. The whole encoded event must fit in max_event_bytes "
+        "(HEADWATER_KAFKA__MAX_EVENT_BYTES, default 4000000 bytes); split larger documents."))
+    # Weaviate stores the version as a 64-bit integer.
+    version: int = Field(default=1, ge=0, le=2**63 - 1,
+                         description="Monotonic per doc_id; higher replaces lower.")
     deleted: bool = False
 
     @model_validator(mode="after")

@@ -30,7 +30,8 @@ class Kind(StrEnum):
 
 
 class _Envelope(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Unknown fields are ignored: additive changes stay within a schema version.
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     schema_version: Literal[1] = SCHEMA_VERSION
     event_id: Name = Field(description="Unique id of this event; producers make it stable across retries.")

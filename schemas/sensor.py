@@ -11,7 +11,8 @@ Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 
 
 class SensorReading(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Unknown fields are ignored: additive changes stay within a schema version.
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     device_id: Short
     metric: Short = Field(description="What is measured, e.g. temperature, co2, flow.")

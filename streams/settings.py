@@ -54,7 +54,6 @@ class ChunkSettings(BaseModel):
 
     max_tokens: int = 200
     overlap_tokens: int = 32
-    max_event_bytes: int = 1_000_000
 
 
 class EmbedSettings(BaseModel):

@@ -60,7 +60,7 @@ def _plan(events: Sequence[AnyEvent], count: Any, settings: Settings, max_tokens
 
     cur = settings.curate
     items = [Item(encode(e), message_key(e), KafkaPosition("bench", 0, i)) for i, e in enumerate(events)]
-    return plan_batch(items, count, document_topic="bench", max_bytes=settings.chunk.max_event_bytes,
+    return plan_batch(items, count, document_topic="bench", max_bytes=settings.kafka.max_event_bytes,
                       max_tokens=max_tokens, overlap_tokens=min(settings.chunk.overlap_tokens, max_tokens // 2),
                       curation=curation(cur) if cur.enabled else None)
 

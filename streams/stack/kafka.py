@@ -90,7 +90,7 @@ class Kafka:
             "share.coordinator.state.topic.min.isr": "1",
             "group.initial.rebalance.delay.ms": "0",
             "auto.create.topics.enable": "true",
-            "message.max.bytes": "4194304",
+            "message.max.bytes": str(k.message_max_bytes),  # max_event_bytes plus room for key and headers
         }
         path = self.home / "server.properties"
         path.write_text("".join(f"{key}={value}\n" for key, value in props.items()))

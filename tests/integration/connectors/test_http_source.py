@@ -1,10 +1,15 @@
-"""POST /v1/events against real Kafka: 202 only once Kafka holds the records, 401, 413, 422, 503."""
+"""POST /v1/events against real Kafka: 202 only once Kafka holds the records, 401, 413, 422, 503; hostile
+bodies between valid ones get a reason (never a 500) and the server keeps serving."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -173,3 +178,63 @@ def test_healthz_and_openapi(s: Settings, producer: Producer) -> None:
     op = spec.json()["paths"]["/v1/events"]["post"]
     assert "application/x-ndjson" in op["requestBody"]["content"]
     assert {"202", "401", "413", "422", "503"} <= set(op["responses"])
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """``app`` under a real uvicorn server on a free loopback port, in a thread; yields its URL."""
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
+def _big_document(limit: int) -> dict[str, Any]:
+    return document(99) | {"payload": {"doc_id": "big", "text": "x" * (limit + 1), "version": 1}}
+
+
+def test_hostile_bodies_between_valid_ones_get_reasons_and_the_server_keeps_serving(s: Settings) -> None:
+    limit = 15_000  # below max_body_bytes (20 000): the event limit decides, as at the default sizes
+    producer = Producer(s.kafka.model_copy(update={"max_event_bytes": limit}), client_id="test-http-hostile")
+    ndjson = {"Content-Type": "application/x-ndjson"}
+    hostile: list[tuple[bytes, dict[str, str], int, str]] = [
+        (b"[" * 200_000, {}, 413, "larger than 20000 bytes"),  # bigger than the body limit
+        (b"[" * 15_000, {}, 400, "json: nesting too deep"),
+        (b'{"value": ' + b"1" * 5000 + b"}", {}, 400, "json: number too large (5000 digits) at line 1 column 11"),
+        (json.dumps(sensor(0)).encode() + b"\n" + b"1" * 5000 + b"\n", ndjson, 422, "line 2 is not JSON"),
+        (b"\xff\xfe\x00", {}, 400, "not UTF-8"),
+        (b'{"kind": "sensor\x00"}', {}, 400, "not JSON"),
+        (b'["a", 1, null]', {}, 422, "expected an object"),
+        (json.dumps(sensor(0) | {"schema_version": 2}).encode(), {}, 422, "schema_version 2 is not supported"),
+        (json.dumps(_big_document(limit)).encode(), {}, 413, "HEADWATER_KAFKA__MAX_EVENT_BYTES"),
+    ]
+    statuses = []
+    try:
+        with serving(create_ingest_api(s, producer)) as url, httpx.Client(base_url=url, timeout=30) as client:
+            headers = {"X-API-Key": KEY, "Content-Type": "application/json"}
+            for i, (body, extra, want, says) in enumerate(hostile, start=1):
+                ok = client.post("/v1/events", content=json.dumps(sensor(i)), headers=headers)
+                bad = client.post("/v1/events", content=body, headers=headers | extra)
+                statuses.append(ok.status_code)
+                assert (bad.status_code, says in bad.text) == (want, True), bad.text[:300]
+            last = client.post("/v1/events", content=json.dumps(sensor(100)), headers=headers)
+            health = client.get("/healthz")
+    finally:
+        producer.close()
+    assert statuses == [202] * len(hostile) and last.status_code == 202 and health.json()["status"] == "ok"
+    ids = [r.value["event_id"] for r in read(s, s.topics.sensor, len(hostile) + 1) if r.value]
+    assert sorted(ids) == sorted(f"http-{i}" for i in [*range(1, len(hostile) + 1), 100])
+    assert count(s, s.topics.sensor) == len(hostile) + 1 and count(s, s.topics.document) == 0

@@ -153,3 +153,42 @@ def test_file_item_turns_failures_into_error_items(name: str, data: bytes, reaso
                      tenant="default")
     assert item.event is None and item.error is not None and reason in item.error
     assert json.loads(item.raw or b"") == {"path": f"/docs/{name}", "doc_id": name, "size": len(data)}
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("big.txt", b"x" * 1001),  # the text alone is over the limit
+    ("almost.md", b"x" * 990),  # the text fits, the event around it does not
+    ("big.html", b"<p>" + b"y" * 1001 + b"</p>"),
+])
+def test_a_file_whose_event_is_over_the_limit_is_an_error_naming_file_limit_and_fix(name: str,
+                                                                                     data: bytes) -> None:
+    item = file_item(Path("/docs") / name, FileState(1, len(data), name), data, version=1, source="files",
+                     tenant="default", max_event_bytes=1000)
+    assert item.event is None and item.error is not None
+    assert item.error.startswith(f"oversize: the event of file /docs/{name} is ")
+    assert "more than the limit of 1000 bytes" in item.error
+    assert "split the file" in item.error and "HEADWATER_KAFKA__MAX_EVENT_BYTES" in item.error
+    assert json.loads(item.raw or b"")["path"] == f"/docs/{name}"  # a reference, never the file
+
+
+def test_a_file_under_the_limit_is_an_event() -> None:
+    data = b"x" * 500
+    item = file_item(Path("/docs/ok.txt"), FileState(1, len(data), "ok.txt"), data, version=1, source="files",
+                     tenant="default", max_event_bytes=1000)
+    assert item.event is not None
+
+
+def test_the_source_refuses_a_large_text_file_without_reading_it(tmp_path: Path) -> None:
+    import asyncio
+
+    from connectors.files_source import FilesSource
+
+    (tmp_path / "big.txt").write_bytes(b"z" * 5000)
+    (tmp_path / "small.txt").write_bytes(b"fine text here")
+
+    async def items() -> list[object]:
+        return [i async for i in FilesSource([tmp_path], max_event_bytes=2000)]
+
+    got = asyncio.run(items())
+    errors = [i.error for i in got if i.error]  # type: ignore[attr-defined]
+    assert len(got) == 2 and len(errors) == 1 and "big.txt is 5000 bytes" in errors[0]

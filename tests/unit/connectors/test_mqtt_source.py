@@ -93,10 +93,37 @@ def test_event_id_of_timed_payload_ignores_receipt_time() -> None:
     ("sensors/d/m", b'{"value": "hot"}', "payload.value"),
     ("sensors/d", b"1", "does not match pattern"),
     ("sensors/d/m", b'{"kind": "app", "payload": {}}', "sensor events only"),
-    ("sensors/d/m", b'{"value": 1, "bogus": 2}', "payload.bogus"),
+    ("sensors/d/m", b"[" * 200_000, "json: nesting too deep"),
+    ("sensors/d/m", b"1" * 5000, "expected a finite number or a JSON object"),
+    ("sensors/d/m", b'{"value": ' + b"1" * 5000 + b"}", "json: number too large"),
+    ("sensors/d/m", b"\x00", "expected a finite number or a JSON object"),
+    ("sensors/d/m", b'{"value": 1}\x00', "expected a finite number or a JSON object"),
+    ("sensors/d/m", b'"21.5"', "expected a finite number or a JSON object"),
+    ("sensors/d/m", b'{"value": [1]}', "payload.value"),
+    ("sensors/d/m", b'{"kind": "sensor", "schema_version": 2, "payload": {}}', "upgrade the worker"),
 ])
 def test_malformed_payloads_raise_with_reason(topic: str, payload: bytes, reason: str) -> None:
     with pytest.raises(InvalidEvent) as info:
         _map(topic, payload)
     assert info.value.reason.startswith(f"mqtt: topic {topic!r}")
     assert reason in info.value.reason
+
+
+def test_an_added_field_is_ignored_not_refused() -> None:
+    e = _map("sensors/d/m", b'{"value": 1, "battery": 0.8}')
+    assert e.payload.value == 1.0
+
+
+def test_source_item_never_raises_and_names_oversize() -> None:
+    """What paho's thread calls: any payload becomes an event or a dead-letter item, never an exception."""
+    from connectors.config import MqttSettings, MqttSourceSettings
+    from connectors.mqtt_source import MqttSource
+
+    source = MqttSource(MqttSettings(), MqttSourceSettings(topic_pattern=PATTERN), clock=lambda: NOW)
+
+    async def ack() -> None: ...
+
+    items = [source._item("sensors/d/m", p, ack) for p in (b"[" * 200_000, b"1" * 5000, b" " * 4_000_001, b"2")]
+    assert [i.event is None for i in items] == [True, True, True, False]
+    assert "oversize: the payload is 4000001 bytes, more than the limit of 4000000 bytes" in str(items[2].error)
+    assert "HEADWATER_KAFKA__MAX_EVENT_BYTES" in str(items[2].error)
