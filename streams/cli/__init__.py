@@ -19,6 +19,7 @@ def _register() -> None:
     from streams.cli.connect import connect
     from streams.cli.connect_bench import bench as connect_bench
     from streams.cli.curate import curate
+    from streams.cli.deadletter import deadletter
     from streams.cli.demo import demo
     from streams.cli.ingest import connect_http, connect_mqtt, ingest
     from streams.cli.query import query, serve
@@ -30,6 +31,7 @@ def _register() -> None:
         connect.add_command(command)
     for command in (stack, worker, query, serve, schemas, demo, bench, curate, connect, ingest):
         main.add_command(command)
+    main.add_command(deadletter)
     main.add_command(curate, "curation")  # the name before "curate"; kept so old scripts still run
 
 
