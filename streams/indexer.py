@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
+
 from connectors.weaviate import query, target
 from schemas.chunk import ChunkRecord, DocState
 from streams.embed.base import Embedder
@@ -59,7 +61,7 @@ class Indexer:
         gone = self._dedup(candidates, docs) if self.dedup else {}
         records = [r for r in candidates if r.uuid not in gone]
         t0 = time.perf_counter()
-        vectors = self.embedder.encode([r.text for r in records])
+        vectors = self._encode([r.text for r in records])
         if self.semantic_threshold is not None:
             records, vectors, more = self._semantic_dedup(records, vectors, docs)
             gone |= more
@@ -76,6 +78,12 @@ class Indexer:
         return Outcome([r for r in stamped if r.uuid not in refused], deleted, docs.superseded, failures,
                        t1 - t0, time.perf_counter() - t1, dropped + docs.drops, lookup_s=t0 - started,
                        unchanged=docs.unchanged)
+
+    def _encode(self, texts: list[str]) -> Any:
+        # In slices, so that the other lane's batch gets the model between two slices of a backfill.
+        step = 64
+        parts = [self.embedder.encode(texts[i:i + step]) for i in range(0, len(texts), step)]
+        return np.concatenate(parts) if parts else self.embedder.encode([])
 
     def _ledgers(self, plan: Plan) -> dict[tuple[str, str], DocState]:
         by_tenant: dict[str, list[str]] = defaultdict(list)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from schemas import AnyEvent, AppEventEnvelope, DocumentEvent, SensorEvent
@@ -24,7 +24,7 @@ from streams.transforms.chunk import chunk_text
 from streams.transforms.curate.policy import Curation, Drop, dedup_text, state_record
 from streams.transforms.enrich import enrich
 from streams.transforms.order import DocChange
-from streams.transforms.render import Rendered, render
+from streams.transforms.render import Rendered, describe_sensor, render
 from streams.transforms.validate import Item, Rejected, Tombstone, validate
 
 # Part of every document fingerprint: bump it when chunking or enrichment changes what is stored,
@@ -122,11 +122,16 @@ def _add_event(plan: Plan, item: Item, event: SensorEvent | AppEventEnvelope) ->
     c = plan.chunking
     chunks = chunk_text(rendered.text, c.count_tokens, c.max_tokens, c.overlap_tokens)
     records = enrich(event, rendered, chunks, item.position)
+    if isinstance(event, SensorEvent):
+        # The vector comes from what the reading is about; the stored sentence keeps value and time.
+        records = [replace(r, text=describe_sensor(event)) for r in records]
     if c.curation is not None:
         records, drops = curate(c.curation, event, records)
         plan.dropped += drops
         if isinstance(event, SensorEvent) and c.curation.sensor_state and records:
             _track_state(plan, item, event, records[0])
+        if isinstance(event, SensorEvent) and not c.curation.sensor_readings:
+            return
     for rec in records:
         plan.origin[rec.uuid] = item
     plan.records.extend(records)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -110,6 +111,10 @@ class CurateSettings(BaseModel):
     ttl_s_by_source: dict[str, float] = {}
     ttl_sweep_s: float = 60.0  # how often expired chunks are deleted
     sensor_current_state: bool = True
+    # "index": every reading is also an object of its own (searchable history); "state": readings only
+    # update the current-state object of their device and metric (for fleets of thousands per second;
+    # the raw readings stay replayable from Kafka).
+    sensor_readings: Literal["index", "state"] = "index"
     cache_enabled: bool = True
     cache_max_entries: int = 1_000_000
 
@@ -127,9 +132,13 @@ class WorkerSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     app_id: str = "headwater-worker"
-    web_port: int = 6066
+    web_host: str = "127.0.0.1"  # the metrics page; 0.0.0.0 only behind a firewall or in a container
+    web_port: int = 6066  # taken (a second worker on this host): the next free port, logged at start
     max_retry_backoff_s: float = 30.0
-    upsert_batch_max: int = 256
+    upsert_batch_max: int = 256  # objects per Weaviate insert request (also bounded by size)
+    # Documents have a lane of their own, in batches of at most this many events, so that a backfill
+    # never holds sensor readings and app events behind it and becomes searchable article by article.
+    document_batch_max: int = 4
 
 
 class Settings(BaseSettings):

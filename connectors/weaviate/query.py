@@ -135,3 +135,10 @@ def objects(client: weaviate.WeaviateClient, name: str, tenant: str, properties:
         if tenant_missing(exc):
             return []
         raise TargetUnavailable(f"weaviate scan failed: {exc}") from exc
+
+
+def document(client: weaviate.WeaviateClient, name: str, tenant: str, doc_id: str,
+             properties: list[str]) -> list[dict[str, Any]]:
+    """The stored chunks of one document, with the given properties and their ``uuid``."""
+    return [{"uuid": str(o.uuid), **o.properties}
+            for o in _fetch(client, name, tenant, Filter.by_property("doc_id").equal(doc_id), properties, 10_000)]

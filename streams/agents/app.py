@@ -7,13 +7,18 @@ environment when first asked for (nothing is read at import time).
 
 from __future__ import annotations
 
+import logging
+import socket
 from typing import Any
 
 import faust
 
+from connectors import kafka_admin
 from streams.agents import index, timers
 from streams.agents.runtime import Runtime, broker_credentials
 from streams.settings import Settings
+
+log = logging.getLogger("headwater.worker")
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -22,8 +27,8 @@ def create_app(settings: Settings) -> faust.App:
         broker=f"kafka://{settings.kafka.bootstrap_servers}",
         broker_credentials=broker_credentials(settings.kafka),
         store="memory://",
-        web_port=settings.worker.web_port,
-        web_host="127.0.0.1",
+        web_port=web_port(settings.worker.web_host, settings.worker.web_port),
+        web_host=settings.worker.web_host,
         topic_partitions=settings.kafka.partitions,
         broker_session_timeout=settings.kafka.session_timeout_ms / 1000,
         broker_heartbeat_interval=1.0,
@@ -34,14 +39,38 @@ def create_app(settings: Settings) -> faust.App:
     )
     rt = Runtime(settings)
     app.headwater_runtime = rt  # type: ignore[attr-defined]
+    t = settings.topics
+    _ensure_topics(settings)
+    raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "allow_empty": True}
     channels = index.Channels(
-        inputs=app.topic(*settings.topics.inputs(), key_type=bytes, value_type=bytes, allow_empty=True,
-                         key_serializer="raw", value_serializer="raw"),
+        urgent=app.topic(t.sensor, t.app, key_serializer="raw", value_serializer="raw", **raw),
+        bulk=app.topic(t.document, key_serializer="raw", value_serializer="raw", **raw),
         dead_letter=app.topic(settings.topics.dead_letter, key_serializer="raw", value_serializer="raw"),
         audit=app.topic(settings.topics.audit, key_serializer="raw", value_serializer="raw"))
     index.register(app, rt, channels)
     timers.register(app, rt)
     return app
+
+
+def web_port(host: str, wanted: int) -> int:
+    """``wanted``, or the next free port when another worker on this host holds it."""
+    for port in range(wanted, wanted + 100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            if s.connect_ex((host if host != "0.0.0.0" else "127.0.0.1", port)) != 0:  # noqa: S104 - compared, not bound
+                if port != wanted:
+                    log.info("worker metrics port %d is taken; serving /metrics on %s:%d", wanted, host, port)
+                return port
+    return wanted
+
+
+def _ensure_topics(settings: Settings) -> None:
+    # The worker writes dead letters and audit records from its first batch; creating the topics
+    # here keeps the start-up log free of "topic not found" races.
+    t = settings.topics
+    try:
+        kafka_admin.create_topics(settings.kafka, [*t.inputs(), t.dead_letter, t.audit], settings.kafka.partitions)
+    except Exception as exc:  # noqa: BLE001 - the broker may create them itself; the worker retries anyway
+        log.warning("could not create topics %s: %s", [*t.inputs(), t.dead_letter, t.audit], exc)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,14 +1,15 @@
 """Dead letters from the worker: a rejected record, its reason, stage and Kafka position in headers.
 
-The value is the original record. When redaction is on, personal data is redacted
-before it reaches the dead-letter topic, so that topic is not a PII leak.
+The value is the original record. When redaction is on, personal data is redacted field
+by field before it reaches the dead-letter topic, so that topic is not a PII leak and the
+record can still be fixed and replayed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from connectors.dead_letter import dead_letter_headers
+from connectors.dead_letter import dead_letter_headers, redact_value
 from streams.agents.runtime import Runtime
 from streams.transforms.curate.pii import redact
 from streams.transforms.validate import Rejected
@@ -23,7 +24,9 @@ async def send(rt: Runtime, topic: Any, rejected: list[Rejected]) -> None:
         value = r.item.value or b""
         if rt.settings.curate.redact_dead_letters:
             scrub = rt.curation.redact_text if rt.curation is not None and rt.curation.redact_pii else redact
-            value = scrub(value.decode("utf-8", errors="replace"))[0].encode()
+            # Field by field: the dead letter stays the original record, valid JSON with its ids intact,
+            # so it can be fixed and replayed (`headwater deadletter replay`).
+            value = redact_value(r.item.value, lambda text: scrub(text)[0])
             headers["headwater.reason"] = scrub(headers["headwater.reason"])[0]
             headers["headwater.redacted"] = "true"
         fut = await topic.send(key=r.item.key, value=value, headers=[(k, v.encode()) for k, v in headers.items()])

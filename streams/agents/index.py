@@ -36,28 +36,35 @@ log = logging.getLogger("headwater.worker")
 
 @dataclass(frozen=True)
 class Channels:
-    """The worker's topics: what it reads, and where dead letters and audit records go."""
+    """The worker's topics: what each lane reads, and where dead letters and audit records go."""
 
-    inputs: Any
+    urgent: Any  # sensor readings and app events: small, and wanted within a second
+    bulk: Any  # documents: large, and never in the way of the urgent lane
     dead_letter: Any
     audit: Any
 
 
 def register(app: faust.App, rt: Runtime, channels: Channels) -> None:
-    """Register the index agent on ``app``."""
-    s = rt.settings.embed
-    batch_n, within = s.batch_max_events, s.batch_timeout_ms / 1000
+    """Register one index agent per lane on ``app``; each lane batches, plans and writes on its own."""
+    s = rt.settings
+    within = s.embed.batch_timeout_ms / 1000
+    lanes = (("urgent", channels.urgent, s.embed.batch_max_events),
+             ("bulk", channels.bulk, s.worker.document_batch_max))
+    for lane, topic, batch_n in lanes:
+        app.agent(topic, name=f"headwater.index.{lane}")(_agent(rt, channels, lane, batch_n, within))
 
+
+def _agent(rt: Runtime, channels: Channels, lane: str, batch_n: int, within: float) -> Any:
     async def index(stream: faust.StreamT[bytes]) -> None:
         # take_events is on faust's Stream, not on the StreamT protocol agents are typed with.
         async for batch in cast("faust.Stream[bytes]", stream).take_events(batch_n, within=within):
             for e in batch:
                 e.message.incref()  # held until Weaviate accepted the batch; see module docstring
-            await handle(rt, channels, [item(e) for e in batch])
+            await handle(rt, channels, [item(e) for e in batch], lane)
             for e in batch:
                 await stream.ack(e)
 
-    app.agent(channels.inputs, name="headwater.index")(index)
+    return index
 
 
 def item(event: Any) -> Item:
@@ -66,18 +73,18 @@ def item(event: Any) -> Item:
     return Item(m.value, m.key, KafkaPosition(m.topic, m.partition, m.offset), ts)
 
 
-async def handle(rt: Runtime, channels: Channels, items: list[Item]) -> None:
+async def handle(rt: Runtime, channels: Channels, items: list[Item], lane: str = "urgent") -> None:
     """Plan, dead-letter the rejected, write (retrying outages), dead-letter what Weaviate refused, count."""
     t0 = time.perf_counter()
-    plan = await rt.run(rt.plan, items)
+    plan = await rt.run(lane, rt.plan, items)
     rt.metrics.seconds["plan"] += time.perf_counter() - t0
     await dead_letter.send(rt, channels.dead_letter, plan.rejected)
-    outcome = await write(rt, plan)
+    outcome = await write(rt, plan, lane)
     by_uuid = {f.uuid: f.reason for f in outcome.failures}
     failed = {id(plan.origin[u]): plan.origin[u] for u in by_uuid}
     await dead_letter.send(rt, channels.dead_letter, [
         Rejected(it, f"weaviate: {_reason_for(it, plan, by_uuid)}", "upsert") for it in failed.values()])
-    rt.metrics.observe_freshness((r.properties["ingest_time"] for r in outcome.written), datetime.now(UTC))
+    rt.metrics.observe_freshness((r.properties["ingest_time"] for r in outcome.written), datetime.now(UTC), lane)
     c = rt.metrics.counts
     c["events"] += len(items)
     c["chunks.written"] += len(outcome.written)
@@ -90,12 +97,12 @@ async def handle(rt: Runtime, channels: Channels, items: list[Item]) -> None:
         rt.metrics.seconds[stage] += getattr(outcome, f"{stage}_s")
 
 
-async def write(rt: Runtime, plan: Plan) -> Outcome:
+async def write(rt: Runtime, plan: Plan, lane: str = "urgent") -> Outcome:
     """Execute the plan; an outage or unknown error is retried with backoff, never skipped."""
     backoff = 0.5
     while True:
         try:
-            return await rt.run(rt.execute, plan)
+            return await rt.run(lane, rt.execute, plan)
         except (TargetUnavailable, WeaviateConnectionError, ConnectionError, OSError) as exc:
             rt.metrics.counts["upsert.retries"] += 1
             log.warning("weaviate unavailable, retrying batch in %.1fs: %s", backoff, exc)

@@ -11,6 +11,7 @@ import asyncio
 import importlib
 import re
 import ssl
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -35,12 +36,19 @@ class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.metrics = Metrics()
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="indexer")
+        # One thread per lane: a document batch being embedded never holds up a sensor or app batch.
+        self.pools = {lane: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"index-{lane}")
+                      for lane in ("urgent", "bulk")}
+        self._lock = threading.Lock()
         self._indexer: Indexer | None = None
         self.curation: Curation | None = curation(settings.curate) if settings.curate.enabled else None
 
     @property
     def indexer(self) -> Indexer:
+        with self._lock:  # both lanes may ask first
+            return self._indexer or self._create()
+
+    def _create(self) -> Indexer:
         if self._indexer is None:
             from connectors.weaviate.client import connect
             from streams import embed
@@ -60,13 +68,13 @@ class Runtime:
                                     upsert_batch_max=self.settings.worker.upsert_batch_max)
         return self._indexer
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn`` in the indexing thread: the model and the client are used from that thread only."""
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+    async def run(self, lane: str, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` in the lane's own thread, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.pools[lane], fn, *args)
 
     async def warm_up(self) -> str:
         """Load the model and run its first forward passes before the first event; returns the model id."""
-        await self.run(lambda: self.indexer.embedder.warm_up())
+        await self.run("urgent", lambda: self.indexer.embedder.warm_up())
         return self.indexer.embedder.model_id
 
     def plan(self, items: list[Item]) -> Plan:
@@ -79,6 +87,12 @@ class Runtime:
     def execute(self, plan: Plan) -> Outcome:
         return self.indexer.execute(plan)
 
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
+        if self._indexer is not None:
+            self._indexer.client.close()
+
 
 def curation(s: CurateSettings) -> Curation:
     """The curation policy from settings: compiled patterns, rules per source, optional recognizers."""
@@ -90,7 +104,8 @@ def curation(s: CurateSettings) -> Curation:
     return Curation(redact_pii=s.redact_pii, patterns=tuple((k, re.compile(v)) for k, v in s.pii_patterns.items()),
                     rules=_rules(s.quality), rules_by_source={k: _rules(v) for k, v in s.quality_by_source.items()},
                     classifier=_load(s.classifier), near=s.dedup_near, exact=s.dedup_exact,
-                    sensor_state=s.sensor_current_state, recognizer=recognizer)
+                    sensor_state=s.sensor_current_state, sensor_readings=s.sensor_readings == "index",
+                    recognizer=recognizer)
 
 
 def _rules(q: QualitySettings) -> QualityRules:

@@ -31,7 +31,7 @@ def register(app: faust.App, rt: Runtime) -> None:
         if not (cur.ttl_s_by_kind or cur.ttl_s_by_source):
             return
         try:
-            n = await rt.run(rt.indexer.expire, datetime.now(UTC), cur.ttl_s_by_kind, cur.ttl_s_by_source)
+            n = await rt.run("bulk", rt.indexer.expire, datetime.now(UTC), cur.ttl_s_by_kind, cur.ttl_s_by_source)
         except TargetUnavailable as exc:
             log.warning("expiry skipped, weaviate unavailable: %s", exc)
             return
@@ -40,7 +40,12 @@ def register(app: faust.App, rt: Runtime) -> None:
     async def metrics_page(web: Any, request: Any) -> Any:
         return web.json(rt.metrics.snapshot())
 
+    async def close(app: Any, *_: Any, signal: Any = None, **__: Any) -> None:
+        rt.close()  # the Weaviate connection and the lane threads, before the event loop closes
+
     app.task(warm_up)
     app.timer(10.0, name="headwater.report")(report)
-    app.timer(rt.settings.curate.ttl_sweep_s, name="headwater.expire")(expire)
+    # One sweep for the whole consumer group: only the group's leader runs it.
+    app.timer(rt.settings.curate.ttl_sweep_s, name="headwater.expire", on_leader=True)(expire)
     app.page("/metrics")(metrics_page)
+    app.on_before_shutdown.connect(close)  # type: ignore[arg-type]

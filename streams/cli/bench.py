@@ -13,8 +13,12 @@ from streams.settings import Settings
 @click.option("--app-events", default=600, show_default=True, help="jeopardy records in the app workload.")
 @click.option("--freshness-seconds", default=30.0, show_default=True)
 @click.option("--curation", "curation_only", is_flag=True, help="Measure curation cost and gain instead.")
+@click.option("--lanes", is_flag=True, help="App/sensor freshness during a 100-article backfill instead.")
+@click.option("--sensors", type=int, default=0, help="Readings/s for this many readings instead.")
+@click.option("--edits", is_flag=True, help="Edit-to-searchable latency and unchanged re-ingest cost instead.")
 @_friendly
-def bench(docs: int, app_events: int, freshness_seconds: float, curation_only: bool) -> None:
+def bench(docs: int, app_events: int, freshness_seconds: float, curation_only: bool, lanes: bool, sensors: int,
+          edits: bool) -> None:
     """Embedding ceiling vs pipeline throughput, freshness percentiles, worker peak RSS."""
     from streams import stack
     from streams.harness import bench as b
@@ -25,5 +29,18 @@ def bench(docs: int, app_events: int, freshness_seconds: float, curation_only: b
         stack.up(s)
     if curation_only:
         b.run_curation(s)
+        return
+    if lanes or sensors or edits:
+        from streams.harness import bench_freshness as fb
+
+        figures: dict[str, float] = {}
+        if lanes:
+            figures |= fb.lanes(s)
+        if sensors:
+            figures |= fb.sensors(s, sensors, mode="state") | fb.sensors(s, max(sensors // 10, 1000), mode="index")
+        if edits:
+            figures |= fb.edits(s)
+        fb.cleanup(s)
+        fb.report(figures)
         return
     b.run(s, docs=docs, app_events=app_events, freshness_s=freshness_seconds)

@@ -22,10 +22,14 @@ class Metrics:
         self.seconds: defaultdict[str, float] = defaultdict(float)
         self.cache: dict[str, float] = {}
         self.latencies: deque[float] = deque(maxlen=window)
+        self.by_lane: defaultdict[str, deque[float]] = defaultdict(lambda: deque(maxlen=window))
 
-    def observe_freshness(self, ingest_times: Iterable[datetime], indexed_at: datetime) -> None:
+    def observe_freshness(self, ingest_times: Iterable[datetime], indexed_at: datetime, lane: str = "") -> None:
         for t in ingest_times:
-            self.latencies.append(max(0.0, (indexed_at - t).total_seconds()))
+            seconds = max(0.0, (indexed_at - t).total_seconds())
+            self.latencies.append(seconds)
+            if lane:
+                self.by_lane[lane].append(seconds)
 
     def snapshot(self) -> dict[str, object]:
         lat = list(self.latencies)
@@ -33,6 +37,11 @@ class Metrics:
             "counts": dict(self.counts),
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "embedding_cache": self.cache,
-            "freshness_s": {"n": len(lat), "p50": percentile(lat, 50), "p95": percentile(lat, 95),
-                            "p99": percentile(lat, 99), "max": max(lat, default=0.0)},
+            "freshness_s": _summary(lat),
+            "freshness_s_by_lane": {lane: _summary(list(v)) for lane, v in self.by_lane.items()},
         }
+
+
+def _summary(lat: list[float]) -> dict[str, float]:
+    return {"n": len(lat), "p50": percentile(lat, 50), "p95": percentile(lat, 95), "p99": percentile(lat, 99),
+            "max": max(lat, default=0.0)}

@@ -65,6 +65,18 @@ def render_sensor(event: SensorEvent) -> Rendered:
     return Rendered(text, f"{p.device_id} {_words(p.metric)}", props)
 
 
+def describe_sensor(event: SensorEvent) -> str:
+    """What a reading is about, without its value or time: the text its vector is made from.
+
+    The same for every reading of one device and metric, so the model runs once per series
+    (the embedding cache holds the vector) while the stored sentence keeps value and time exact.
+    """
+    p = event.payload
+    unit = pretty_unit(p.unit)
+    where = f" in {p.location}" if p.location else ""
+    return f"Sensor {p.device_id}{where} measures {_words(p.metric)}{' in ' + unit if unit else ''}."
+
+
 def render_app(event: AppEventEnvelope) -> Rendered:
     """One sentence per app event: actor, action, app, time, message, then the attributes,
     e.g. "maria refund issued in shop at 2026-03-01 12:03 UTC: Refund for order 991.; eur: 20".

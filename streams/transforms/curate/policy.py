@@ -43,6 +43,7 @@ class Curation:
     near: bool = True
     exact: bool = True
     sensor_state: bool = True
+    sensor_readings: bool = True  # readings are objects of their own; False: only the current state
     recognizer: Callable[[str], list[tuple[int, int, str]]] | None = None  # e.g. presidio, after the regexes
 
     def redact_text(self, text: str) -> tuple[str, Counter[str]]:
@@ -106,4 +107,4 @@ def state_record(event: SensorEvent, reading: ChunkRecord) -> ChunkRecord:
     key = f"{p.device_id}/{p.metric}"
     props = {**reading.properties, "text": text, "record_type": "state", "lsh_bands": [], "body": "",
              "content_hash": content_key(f"state {key} {event.event_id}"), "char_start": 0, "char_end": len(text)}
-    return ChunkRecord(chunk_uuid(event.tenant, "sensor-state", key, 0), event.tenant, text, props)
+    return ChunkRecord(chunk_uuid(event.tenant, "sensor-state", key, 0), event.tenant, reading.text, props)

@@ -36,7 +36,9 @@ def embedder(settings: Settings) -> Embedder:
 
 @pytest.fixture(scope="module")
 def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path_factory.mktemp("logs"))
+    # A smaller event limit than the default, so that an oversize record fits through the test's producer.
+    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path_factory.mktemp("logs"),
+                      overrides={"HEADWATER_KAFKA__MAX_EVENT_BYTES": "1000000"})
     w.start()
     yield w
     w.kill(signal.SIGTERM)
@@ -138,7 +140,7 @@ def test_bad_records_go_to_dead_letter_and_valid_neighbours_are_indexed(worker: 
     bad_schema = json.loads(encode(good[0]))
     bad_schema["payload"]["app"] = ""
     bad_schema["event_id"] = "bad-schema"
-    oversize = encode(good[0]).replace(b'"message":"', b'"message":"' + b"x" * 1_100_000, 1)
+    oversize = encode(good[0]).replace(b'"message":"', b'"message":"' + b"x" * 1_040_000, 1)
     t = worker.settings.topics.app
     worker.produce(t, [(b"dlq/j", encode(good[0])), (b"dlq/j", b"{not json"), (b"dlq/j", encode(good[1])),
                        (b"dlq/j", json.dumps(bad_schema).encode()), (b"dlq/j", encode(good[2])),

@@ -1,0 +1,169 @@
+"""``headwater bench --lanes / --sensors / --edits``: freshness under load, sensor throughput, edit latency.
+
+Each figure is measured on a fresh worker (own topics, collection and embedding cache):
+
+- lanes: a backfill of N wiki100 articles produced at once while app events and sensor
+  readings arrive at a steady rate; the worker's own freshness p99 per lane (Kafka
+  timestamp to written in Weaviate) and the documents' chunks/s;
+- sensors: N readings of a fleet produced as fast as Kafka takes them, with
+  ``curate.sensor_readings=state`` (and ``index`` for comparison): readings/s until the
+  worker committed the last one, and the state lane's freshness p99;
+- edits: a 100-document corpus, then one sentence of one document changed, several
+  times: seconds from produce until the new sentence is stored (p50/p99), and the objects
+  written when the whole unchanged corpus is sent again (goal 0).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from schemas import AnyEvent, AppEvent, AppEventEnvelope, DocumentEvent, SensorEvent, SensorReading
+from streams.observe.console import say
+from streams.observe.metrics import percentile
+from streams.settings import Settings
+
+
+def _worker(settings: Settings, **overrides: str) -> Any:
+    from streams.harness.worker_process import Worker
+
+    logs = settings.stack.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    data = logs.parent / "bench-cache" / uuid.uuid4().hex
+    w = Worker.create(settings, f"bench{uuid.uuid4().hex[:6]}", logs,
+                      overrides={"HEADWATER_STACK__DATA_DIR": str(data), **overrides})
+    say(f"[bench] starting a worker on fresh topics (log: {w.log_path})")
+    w.start()
+    return w
+
+
+def _stop(w: Any) -> None:
+    w.kill(signal.SIGTERM)
+    w.drop()
+
+
+def readings(n: int, devices: int, tenant: str, start: datetime) -> list[AnyEvent]:
+    metrics = ("temperature", "humidity")
+    return [SensorEvent(event_id=f"r-{i}", source="bench", tenant=tenant,
+                        event_time=start + timedelta(milliseconds=i),
+                        payload=SensorReading(device_id=f"dev-{i % devices}", metric=metrics[(i // devices) % 2],
+                                              value=20.0 + (i % 97) / 10, unit="C", location=f"hall {i % 7}"))
+            for i in range(n)]
+
+
+def _app(i: int, tenant: str) -> AnyEvent:
+    return AppEventEnvelope(event_id=f"a-{i}", source="bench", tenant=tenant, event_time=datetime.now(UTC),
+                            payload=AppEvent(app="shop", action="order", actor=f"user{i % 50}",
+                                             message=f"Order {1000 + i} for {i % 9 + 1} items was paid."))
+
+
+def lanes(settings: Settings, docs: int = 100, rate: float = 10.0) -> dict[str, float]:
+    """Urgent-lane freshness while a document backfill runs."""
+    from connectors import datasets
+
+    w = _worker(settings)
+    stop = threading.Event()
+
+    def steady() -> None:
+        i = 0
+        while not stop.is_set():
+            t0 = datetime.now(UTC)
+            w.send([_app(i, "bench-lanes"), readings(1, 1, "bench-lanes", t0)[0].model_copy(
+                update={"event_id": f"s-{i}"})])
+            i += 1
+            time.sleep(max(0.0, 2 / rate - (datetime.now(UTC) - t0).total_seconds()))
+
+    try:
+        feeder = threading.Thread(target=steady, daemon=True)
+        feeder.start()
+        time.sleep(3)
+        start = time.monotonic()
+        w.send(datasets.wiki_events("bench-lanes", docs))
+        say(f"[bench] lanes: {docs} articles produced at once; {rate:.0f} app/sensor events/s meanwhile")
+        w.settle(timeout_s=3600)
+        took = time.monotonic() - start
+        stop.set()
+        feeder.join(10)
+        w.settle()
+        m = w.metrics()
+        lanes_ = m["freshness_s_by_lane"]
+        return {"docs": docs, "backfill_s": took, "doc_chunks_s": m["counts"].get("chunks.written", 0) / took,
+                "urgent_p50_s": lanes_["urgent"]["p50"], "urgent_p99_s": lanes_["urgent"]["p99"],
+                "urgent_n": lanes_["urgent"]["n"], "bulk_p99_s": lanes_.get("bulk", {}).get("p99", 0.0)}
+    finally:
+        stop.set()
+        _stop(w)
+
+
+def sensors(settings: Settings, n: int = 20_000, devices: int = 500, mode: str = "state") -> dict[str, float]:
+    """Readings/s through the worker, and how fresh the current state is."""
+    w = _worker(settings, HEADWATER_CURATE__SENSOR_READINGS=mode, HEADWATER_EMBED__BATCH_MAX_EVENTS="2000")
+    try:
+        events = readings(n, devices, "bench-sensors", datetime.now(UTC))
+        say(f"[bench] sensors ({mode}): {n} readings of {devices} devices x 2 metrics, as fast as possible")
+        start = time.monotonic()
+        w.send(events)
+        w.settle(timeout_s=1800)
+        took = time.monotonic() - start
+        lat = w.metrics()["freshness_s_by_lane"].get("urgent", {})
+        return {f"sensor_{mode}_readings_s": n / took, f"sensor_{mode}_p99_s": lat.get("p99", 0.0),
+                f"sensor_{mode}_rss_mb": w.peak_rss_mb()}
+    finally:
+        _stop(w)
+
+
+def edits(settings: Settings, docs: int = 100, rounds: int = 10) -> dict[str, float]:
+    """Edit-to-searchable seconds for one changed sentence, and what re-sending the corpus writes."""
+    from connectors import datasets
+    from connectors.weaviate import query
+    from connectors.weaviate.client import connect
+
+    w = _worker(settings)
+    client = connect(settings.weaviate)
+    try:
+        corpus: list[DocumentEvent] = [e for e in datasets.wiki_events("bench-edits", docs)
+                                       if isinstance(e, DocumentEvent)]
+        w.send(corpus)
+        w.settle(timeout_s=3600)
+        before = w.metrics()["counts"].get("chunks.written", 0)
+        w.send([e.model_copy(update={"event_id": e.event_id + "-again"}) for e in corpus])
+        w.settle()
+        rewritten = w.metrics()["counts"].get("chunks.written", 0) - before
+        took = [_edit(w, client, query, corpus[i % len(corpus)], i) for i in range(rounds)]
+        return {"edit_p50_s": percentile(took, 50), "edit_p99_s": percentile(took, 99),
+                "unchanged_resend_objects_written": float(rewritten)}
+    finally:
+        client.close()
+        _stop(w)
+
+
+def _edit(w: Any, client: Any, query: Any, doc: DocumentEvent, i: int) -> float:
+    marker = f"Headwater edit number {i} changed this sentence."
+    text = doc.payload.text
+    cut = text.find(". ", len(text) // 2) + 2
+    edited = doc.model_copy(update={"event_id": f"{doc.event_id}-edit{i}", "payload": doc.payload.model_copy(
+        update={"text": text[:cut] + marker + " " + text[cut:], "version": doc.payload.version + 1 + i})})
+    start = time.monotonic()
+    w.send([edited])
+    name = w.settings.weaviate.collection
+    while time.monotonic() - start < 60:
+        if any(marker in o["text"] for o in query.document(client, name, doc.tenant, doc.payload.doc_id, ["text"])):
+            return time.monotonic() - start
+        time.sleep(0.05)
+    return float("inf")
+
+
+def report(f: dict[str, float]) -> None:
+    for key, value in f.items():
+        print(f"  {key:34} {value:12.3f}")
+
+
+def cleanup(settings: Settings) -> None:
+    import shutil
+
+    shutil.rmtree(Path(settings.stack.data_dir) / "bench-cache", ignore_errors=True)
