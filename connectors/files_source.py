@@ -7,9 +7,10 @@ skipped). Output: :class:`~connectors.source.SourceItem` s for
 for every deleted one, until ``stop`` is set.
 
 Semantics:
-- ``doc_id`` is the path relative to the folder it was found in (POSIX separators), or
-  the absolute path for a file given directly. The same file under two different
-  folder arguments gets two ids.
+- ``doc_id`` is the file's canonical absolute path (symlinks and ``..`` resolved, POSIX
+  separators), however it was named: ``docs/`` and ``docs/moon.txt`` give the same id.
+  With ``id_root`` (``headwater ingest --root DIR``), ids are paths below that folder, so
+  a tree keeps its ids when it moves to another machine. A rename is a delete and an upsert.
 - ``version`` is the file's mtime in milliseconds. The watcher keeps versions strictly
   increasing per document: a change whose mtime is not newer, and a delete, get at least
   the last version + 1 (a delete gets the current time in ms when that is higher).
@@ -87,11 +88,11 @@ def diff(old: Snapshot, new: Snapshot) -> Diff:
                 deleted=sorted(p for p in old if p not in new))
 
 
-def scan(roots: Sequence[Path]) -> Snapshot:
+def scan(roots: Sequence[Path], id_root: Path | None = None) -> Snapshot:
     """The supported files under ``roots`` now (a root that is a file is taken whatever its type)."""
     snapshot: Snapshot = {}
     for root in roots:
-        for path, doc_id in _candidates(root):
+        for path, doc_id in _candidates(root, id_root):
             try:
                 st = path.stat()
             except OSError:  # vanished since listing: the next scan decides
@@ -100,17 +101,29 @@ def scan(roots: Sequence[Path]) -> Snapshot:
     return snapshot
 
 
-def _candidates(root: Path) -> Iterator[tuple[Path, str]]:
+def doc_id_for(path: Path, id_root: Path | None = None) -> str:
+    """A file's document id: its canonical absolute path, or its path below ``id_root``.
+
+    However the file is named on the command line (``docs/``, ``./docs/moon.txt``, an absolute
+    path, a symlink), the same file gets the same id; a rename or move is a delete and an upsert.
+    """
+    real = path.resolve()
+    if id_root is not None and real.is_relative_to(id_root.resolve()):
+        return real.relative_to(id_root.resolve()).as_posix()
+    return real.as_posix()
+
+
+def _candidates(root: Path, id_root: Path | None = None) -> Iterator[tuple[Path, str]]:
     root = root.absolute()
     if root.is_file():
-        yield root, str(root)
+        yield root, doc_id_for(root, id_root)
         return
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if not name.startswith(".") and Path(name).suffix.lower() in SUFFIXES:
                 path = Path(folder, name)
-                yield path, path.relative_to(root).as_posix()
+                yield path, doc_id_for(path, id_root)
 
 
 # --- events (pure) ----------------------------------------------------------------------------
@@ -204,6 +217,7 @@ class FilesSource:
     stop: asyncio.Event | None = None
     max_bytes: int = MAX_FILE_BYTES
     max_event_bytes: int = MAX_EVENT_BYTES  # the one event limit: settings.kafka.max_event_bytes
+    id_root: Path | None = None  # document ids relative to this folder (default: canonical absolute paths)
     clock: Callable[[], datetime] = utcnow
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("files", "upserts", "deletes",
                                                                              "errors"), 0))
@@ -215,7 +229,7 @@ class FilesSource:
     async def _items(self) -> AsyncIterator[SourceItem]:
         known: Snapshot = {}
         while True:
-            current = await asyncio.to_thread(scan, self.roots)
+            current = await asyncio.to_thread(scan, self.roots, self.id_root)
             change = diff(known, current)
             for path in change.new + change.changed:
                 item = await asyncio.to_thread(self._read, path, current[path])

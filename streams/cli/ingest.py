@@ -103,7 +103,10 @@ def _summary(name: str, counts: dict[str, Any]) -> str:
               help="Seconds between polls with --watch.")
 @click.option("--tenant", default="default", show_default=True, callback=_tenant)
 @click.option("--source", "source_name", default="files", show_default=True, help="The events' source name.")
-def ingest(paths: tuple[Path, ...], watch: bool, interval: float, tenant: str, source_name: str) -> None:
+@click.option("--root", "id_root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Document ids relative to this folder (default: each file's canonical absolute path).")
+def ingest(paths: tuple[Path, ...], watch: bool, interval: float, tenant: str, source_name: str,
+           id_root: Path | None) -> None:
     """Ingest .txt, .md, .html and .pdf files (folders recursively) as documents.
 
     Unchanged files produce the same events again (a no-op downstream); files that
@@ -120,7 +123,9 @@ def ingest(paths: tuple[Path, ...], watch: bool, interval: float, tenant: str, s
         try:
             counts = _until_signal(lambda stop: run_source(
                 _echo_errors(FilesSource(list(paths), source=source_name, tenant=tenant, watch=watch,
-                                         interval=interval, stop=stop)), producer, s.topics, stage="files"))
+                                         interval=interval, stop=stop, id_root=id_root,
+                                         max_event_bytes=s.kafka.max_event_bytes)),
+                producer, s.topics, stage="files"))
         finally:
             producer.close()
     click.echo(_summary("ingest", counts))

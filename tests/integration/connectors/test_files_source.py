@@ -52,7 +52,7 @@ def test_folder_to_document_events(s: Settings, docs: Path) -> None:
     async def go() -> dict[str, int]:
         producer = Producer(s.kafka, client_id="test-files")
         try:
-            source = FilesSource([docs], tenant="acme", source="files-test")
+            source = FilesSource([docs], tenant="acme", source="files-test", id_root=docs)
             return await run_source(source, producer, s.topics)
         finally:
             producer.close()
@@ -112,7 +112,7 @@ def test_watch_turns_changes_into_upserts_and_deletes(s: Settings, tmp_path: Pat
     async def go() -> list[Consumed]:
         producer = Producer(s.kafka, client_id="test-watch")
         stop = asyncio.Event()
-        source = FilesSource([root], watch=True, interval=0.1, stop=stop)
+        source = FilesSource([root], watch=True, interval=0.1, stop=stop, id_root=root)
         task = asyncio.create_task(run_source(source, producer, s.topics))
         try:
             await wait_records(1)

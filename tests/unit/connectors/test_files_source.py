@@ -110,10 +110,22 @@ def test_scan_walks_folders_and_skips_hidden_and_unsupported(tmp_path: Path) -> 
     for name in ("a.txt", "sub/b.md", "sub/c.html", "d.pdf", "e.jpg", ".hidden.txt", ".git/f.txt"):
         (tmp_path / name).write_text("x")
     single = tmp_path / "e.jpg"
-    snap = scan([tmp_path, single])
+    snap = scan([tmp_path, single], id_root=tmp_path)
     by_id = {s.doc_id: p for p, s in snap.items()}
-    assert set(by_id) == {"a.txt", "sub/b.md", "sub/c.html", "d.pdf", str(single.absolute())}
+    assert set(by_id) == {"a.txt", "sub/b.md", "sub/c.html", "d.pdf", "e.jpg"}
     assert by_id["sub/b.md"] == tmp_path / "sub" / "b.md"
+
+
+def test_a_file_has_one_id_however_it_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "moon.txt").write_text("The moon.")
+    (tmp_path / "link").symlink_to(docs)
+    monkeypatch.chdir(tmp_path)
+    ids = {scan([Path("docs")])[docs / "moon.txt"].doc_id, *(s.doc_id for s in scan([Path("docs/moon.txt")]).values()),
+           *(s.doc_id for s in scan([(tmp_path / "link" / ".." / "docs" / "moon.txt")]).values()),
+           *(s.doc_id for s in scan([tmp_path / "link" / "moon.txt"]).values())}
+    assert ids == {(docs / "moon.txt").resolve().as_posix()}
 
 
 def test_event_id_is_doc_id_and_content_hash() -> None:

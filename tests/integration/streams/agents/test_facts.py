@@ -219,3 +219,32 @@ def test_a_kill_mid_sequence_and_a_restart_change_nothing(worker: Worker, client
     run_ops(log, [("delete", "x", 1), ("upsert", "z", 1, [1, 2, 3]), ("replay", 3), ("tombstone", "y")])
     worker.start()
     assert_clean(log.diff(client, embedder))
+
+
+def test_editing_one_file_replaces_its_fact_however_the_file_is_named(
+        worker: Worker, client: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from click.testing import CliRunner
+
+    from streams.cli.ingest import ingest
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    body = " ".join(sentences(10))
+    (docs / "moon.txt").write_text(f"{body} The moon base has 41 airlocks.")
+    (docs / "sun.txt").write_text(" ".join(sentences(10, offset=10)))
+    for kind in ("document", "dead_letter", "sensor", "app"):
+        monkeypatch.setenv(f"HEADWATER_TOPICS__{kind.upper()}", getattr(worker.settings.topics, kind))
+    monkeypatch.setenv("HEADWATER_KAFKA__BOOTSTRAP_SERVERS", worker.settings.kafka.bootstrap_servers)
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(ingest, ["docs/", "--tenant", "files"]).exit_code == 0
+    worker.settle()
+    (docs / "moon.txt").write_text(f"{body} The moon base has 57 airlocks.")
+    os.utime(docs / "moon.txt", (1_900_000_000, 1_900_000_000))  # a newer mtime, hence a newer version
+    assert CliRunner().invoke(ingest, ["docs/moon.txt", "--tenant", "files"]).exit_code == 0
+    worker.settle()
+    texts = [o["text"] for o in query.objects(client, worker.settings.weaviate.collection, "files", PROPS)]
+    ids = {o["doc_id"] for o in query.objects(client, worker.settings.weaviate.collection, "files", PROPS)}
+    assert ids == {(docs / "moon.txt").resolve().as_posix(), (docs / "sun.txt").resolve().as_posix()}
+    assert any("57 airlocks" in t for t in texts) and not any("41 airlocks" in t for t in texts)
