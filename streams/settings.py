@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.config import (
@@ -126,6 +126,9 @@ class SearchSettings(BaseModel):
     k: int = 5
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Per API key, in memory: a token bucket of `burst` requests refilled at `rate_per_s` (429 when empty).
+    rate_per_s: float = 10.0
+    burst: int = 20
 
 
 class WorkerSettings(BaseModel):
@@ -139,6 +142,17 @@ class WorkerSettings(BaseModel):
     # Documents have a lane of their own, in batches of at most this many events, so that a backfill
     # never holds sensor readings and app events behind it and becomes searchable article by article.
     document_batch_max: int = 4
+
+
+class AuthSettings(BaseModel):
+    """Who may call the search and ingest APIs (README: "Access control")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # True turns authentication OFF at the doors (logged loudly at start): for a laptop demo only.
+    anonymous: bool = False
+    keys_file: Path | None = None  # None = <stack.data_dir>/auth/keys.json
+    key: SecretStr | None = None  # the key `headwater query` sends to `headwater serve`
 
 
 class Settings(BaseSettings):
@@ -158,3 +172,4 @@ class Settings(BaseSettings):
     search: SearchSettings = SearchSettings()
     curate: CurateSettings = CurateSettings()
     worker: WorkerSettings = WorkerSettings()
+    auth: AuthSettings = AuthSettings()

@@ -22,6 +22,7 @@ def _register() -> None:
     from streams.cli.deadletter import deadletter
     from streams.cli.demo import demo
     from streams.cli.ingest import connect_http, connect_mqtt, ingest
+    from streams.cli.keys import keys
     from streams.cli.query import query, serve
     from streams.cli.schemas import schemas
     from streams.cli.stack import stack
@@ -32,6 +33,7 @@ def _register() -> None:
     for command in (stack, worker, query, serve, schemas, demo, bench, curate, connect, ingest):
         main.add_command(command)
     main.add_command(deadletter)
+    main.add_command(keys)
     main.add_command(curate, "curation")  # the name before "curate"; kept so old scripts still run
 
 
