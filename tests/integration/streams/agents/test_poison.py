@@ -1,0 +1,74 @@
+"""Poison never stops anything: hostile records between valid ones, on a real worker."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from connectors import datasets
+from connectors.weaviate import query
+from schemas import encode
+from streams.harness.worker_process import Worker
+from streams.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+VALID = json.loads(encode(datasets.jeopardy_events("poison", 1)[0]))
+HOSTILE = {
+    "deep": b"[" * 200_000,
+    "huge-number": b'{"kind": "app", "value": ' + b"9" * 5000 + b"}",
+    "not-utf8": b"\xff\xfe\xfa\x00 not text",
+    "empty-object": b"{}",
+    "wrong-type": b'["an", "array"]',
+    "nul-bytes": b'{"kind": "app",\x00\x00 "event_id": "n"}',
+    "unknown-kind": json.dumps({**VALID, "kind": "telepathy", "event_id": "k"}).encode(),
+    "future-schema": json.dumps({**VALID, "schema_version": 2, "event_id": "v2"}).encode(),
+    "missing-fields": json.dumps({"kind": "app", "event_id": "m"}).encode(),
+}
+
+
+@pytest.fixture(scope="module")
+def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path_factory.mktemp("logs"))
+    w.start()
+    yield w
+    w.kill(signal.SIGKILL)
+    w.drop()
+
+
+def test_every_valid_event_is_indexed_and_every_hostile_record_dead_lettered_once(worker: Worker,
+                                                                                  client: Any) -> None:
+    valid = datasets.jeopardy_events("poison", 3, offset=10)
+    records: list[tuple[bytes | None, bytes | None]] = []
+    for i, (name, raw) in enumerate(HOSTILE.items()):
+        if i % 3 == 0:
+            e = valid[i // 3]
+            records.append((b"poison/jeopardy", encode(e)))
+        records.append((f"poison/{name}".encode(), raw))
+    worker.produce(worker.settings.topics.app, records)
+    worker.settle(timeout_s=60)  # committed to the end: no record is stuck behind a poison one
+    stored = {o["event_id"] for o in query.objects(client, worker.settings.weaviate.collection, "poison",
+                                                    ["event_id"])}
+    assert stored >= {e.event_id for e in valid}
+    dead = worker.consume_dead_letters(len(HOSTILE) + 1, 15)  # one more than expected: a duplicate shows up
+    keys = sorted((m.key() or b"").decode() for m in dead)
+    assert keys == sorted(f"poison/{name}" for name in HOSTILE)
+    assert all(dict(m.headers()).get("headwater.reason") for m in dead)
+
+
+def test_the_worker_keeps_serving_and_stops_cleanly_on_sigterm(worker: Worker, client: Any) -> None:
+    later = datasets.jeopardy_events("poison", 1, offset=40)
+    worker.send(later)
+    worker.settle(timeout_s=60)
+    assert worker.metrics()["counts"]["events"] >= len(HOSTILE) + 4
+    assert worker.proc is not None
+    start = time.monotonic()
+    worker.proc.send_signal(signal.SIGTERM)
+    worker.proc.wait(10)
+    assert time.monotonic() - start < 10
