@@ -10,15 +10,16 @@ export PIP_CACHE_DIR := $(CACHE)/pip
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup system demo test lint unit integration bench stack-up stack-down clean
+.PHONY: setup system demo test lint unit integration bench stack-up stack-down docker-up docker-down clean
 
 setup: system $(VENV)/.installed
 
-# Debian packages the native stack and CI need: Mosquitto, and docker-compose to validate docker/.
+# Debian packages the native stack and CI need: Mosquitto. (The Docker stack needs Docker with Compose v2,
+# `docker compose`; the tests check docker/ without it.)
 system:
-	@command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] && command -v docker-compose >/dev/null || { \
-	  echo "[setup] installing Debian packages: mosquitto docker-compose"; \
-	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends mosquitto docker-compose; }
+	@command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || { \
+	  echo "[setup] installing Debian packages: mosquitto"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends mosquitto; }
 	@command -v java >/dev/null || { echo "error: java not found: install a JDK 17+ (apt-get install openjdk-17-jdk-headless)"; exit 1; }
 	@command -v mvn >/dev/null || { echo "error: mvn not found: install Maven (apt-get install maven)"; exit 1; }
 	@command -v go >/dev/null || { echo "error: go not found: install Go 1.26+ from https://go.dev/dl"; exit 1; }
@@ -29,6 +30,7 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --progress-bar on -e ".[test]"
 	@touch $@
 
+# Ctrl-C stops the demo with exit code 0, so make reports no error.
 demo: setup
 	$(VENV)/bin/headwater demo
 
@@ -53,6 +55,15 @@ stack-up: setup
 
 stack-down:
 	$(VENV)/bin/headwater stack down
+
+# The same stack in Docker (Compose v2). `docker-down` keeps the data volumes; add `-v` by hand to delete them.
+COMPOSE := docker compose -f docker/docker-compose.yml
+
+docker-up:
+	$(COMPOSE) up -d --build
+
+docker-down:
+	$(COMPOSE) down
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

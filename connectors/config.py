@@ -102,10 +102,22 @@ class MqttSourceSettings(BaseModel):
 
 
 def kafka_config(kafka: KafkaSettings, client_id: str) -> dict[str, Any]:
-    """librdkafka connection and security settings shared by producers, consumers and admins."""
+    """librdkafka connection and security settings shared by producers, consumers and admins.
+
+    librdkafka logs through the Python logger ``headwater.kafka`` (records name the facility and the
+    client, ``GETPID [headwater-demo#producer-1] ...``) instead of raw ``%4|...`` lines on stderr;
+    below WARNING they are not shown unless that logger's level is set lower.
+    """
+    import logging
+
+    logger = logging.getLogger("headwater.kafka")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.WARNING)
     conf: dict[str, Any] = {
         "bootstrap.servers": kafka.bootstrap_servers, "client.id": client_id,
-        "security.protocol": kafka.security_protocol,
+        "security.protocol": kafka.security_protocol, "logger": logger,
+        # A broker closing an idle connection is routine (librdkafka reconnects); a real outage still logs.
+        "log.connection.close": False,
     }
     if kafka.sasl_mechanism:
         conf |= {"sasl.mechanism": kafka.sasl_mechanism, "sasl.username": kafka.sasl_username or "",

@@ -1,12 +1,71 @@
 """The ``headwater`` command line: one file per command group.
 
 Each command builds ``Settings()`` once and passes it down. Failures the user can
-fix end with one line on stderr and exit code 1, never a traceback.
+fix end with one line on stderr and exit code 1, never a traceback. The terminal
+stays quiet: library warnings nobody can act on and Kafka's start-up chatter are
+filtered here, at the entry point (``quiet()``), not inside the libraries' users.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import re
+import time
+import warnings
+from collections.abc import Callable
+
 import click
+
+# Warnings from our dependencies' dependencies: a user of Headwater can do nothing about them.
+LIBRARY_WARNINGS = (
+    r"The httpx module is deprecated",  # authlib, pulled in by weaviate-client
+)
+# librdkafka's words for "the broker is still starting": it retries these by itself.
+STARTUP_RACES = re.compile(
+    r"load in progress|coordinator (is )?not available|not coordinator|connection refused|"
+    r"broker transport failure|all broker connections are down|timed out in (queue|transmit)",
+    re.IGNORECASE)
+KAFKA_LOGGER = "headwater.kafka"  # connectors.config.kafka_config hands this logger to every client
+
+
+class StartupRaceFilter(logging.Filter):
+    """Hide librdkafka's retried start-up errors for ``grace_s``; a race that persists is shown.
+
+    Keyed by client name and facility (``GETPID [headwater-demo#producer-1] ...``), so one
+    client's long outage is reported while another's passing hiccup stays quiet.
+    """
+
+    def __init__(self, grace_s: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.grace_s, self.clock = grace_s, clock
+        self.first_seen: dict[tuple[object, ...], float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if not STARTUP_RACES.search(text):
+            return True
+        args = record.args if isinstance(record.args, tuple) else ()
+        key = args[:2] or (text,)  # confluent-kafka logs ("%s [%s] %s", facility, client name, text)
+        first = self.first_seen.setdefault(key, self.clock())
+        return self.clock() - first >= self.grace_s
+
+
+def quiet() -> None:
+    """Filter library warnings and chatter; set before any library is imported (idempotent)."""
+    # Model loading: no download progress bars, no transformers info lines (we are offline anyway).
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # authlib installs an "always" filter for its warnings when first imported; ours must come after it.
+    with contextlib.suppress(ImportError):
+        import authlib.deprecate  # noqa: F401
+    for message in LIBRARY_WARNINGS:
+        warnings.filterwarnings("ignore", message=message)
+    kafka = logging.getLogger(KAFKA_LOGGER)
+    if not any(isinstance(f, StartupRaceFilter) for f in kafka.filters):
+        kafka.addFilter(StartupRaceFilter())
 
 
 @click.group()
@@ -37,4 +96,5 @@ def _register() -> None:
     main.add_command(curate, "curation")  # the name before "curate"; kept so old scripts still run
 
 
+quiet()
 _register()

@@ -16,7 +16,11 @@ from streams.settings import Settings
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds (default: Ctrl-C).")
 @_friendly
 def demo(rate: float, every: float, duration: float | None) -> None:
-    """Stack + worker + real data streaming in + live questions answered within seconds."""
-    from streams.harness.demo import run
+    """Stack + worker + real data streaming in + live questions answered within seconds (Ctrl-C stops, exit 0)."""
+    try:
+        from streams.harness.demo import run
 
-    sys.exit(run(Settings(), rate=rate, every_s=every, duration_s=duration))
+        code = run(Settings(), rate=rate, every_s=every, duration_s=duration)
+    except KeyboardInterrupt:  # Ctrl-C is the documented way to stop, even while modules still load
+        code = 0
+    sys.exit(code)

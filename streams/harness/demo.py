@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import random
+import re
 import signal
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from connectors.producer import Producer
 from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, SensorEvent, SensorReading
@@ -25,6 +29,10 @@ from streams.retrieve.search import Hit
 from streams.settings import Settings
 
 TENANT = "demo"
+ANSWER_TIMEOUT_S = 30.0
+# A number as text states it: "81", "81.2", "-5"; not the "-7" of "pump-7", not a version's ".3".
+NUMBER = re.compile(r"(?<![\w.-])-?\d+(?:\.\d+)?")
+Metrics = Mapping[str, Any]  # the worker's /metrics JSON: counts, seconds (per stage), freshness_s
 
 
 def planted_facts(seed: int | None = None) -> Iterator[tuple[AnyEvent, str, str]]:
@@ -74,10 +82,91 @@ def background_events() -> Iterator[AnyEvent]:
             return
 
 
-async def _feed(producer: Producer, settings: Settings, rate: float, counts: dict[str, int]) -> None:
+def mentions(text: str, expected: str) -> bool:
+    """Whether ``text`` states ``expected``: a number by value ("81.0" is in "81 °C"), other text case-blind."""
+    if not NUMBER.fullmatch(expected.strip()):
+        return expected.casefold() in text.casefold()
+    want = float(expected)
+    return any(math.isclose(float(n), want, rel_tol=1e-9, abs_tol=1e-9) for n in NUMBER.findall(text))
+
+
+def worker_line(m: Metrics | None) -> str:
+    """The worker's own counters, or "starting" while its metrics page does not answer yet."""
+    if m is None:
+        return "worker: starting"
+    counts, lat = m.get("counts", {}), m.get("freshness_s", {})
+    return (f"worker: {counts.get('events', 0)} events, {counts.get('chunks.written', 0)} chunks, "
+            f"freshness p50 {lat.get('p50', 0.0):.2f}s p99 {lat.get('p99', 0.0):.2f}s")
+
+
+def explain_late(lag: Mapping[str, int] | None, before: Metrics | None, now: Metrics | None, waited_s: float) -> str:
+    """Why an answer is late: the worker's backlog, and what it did while we waited (from its counters)."""
+    if lag is None:
+        backlog = "backlog unknown (Kafka did not answer the lag query)"
+    else:
+        waiting = {topic: n for topic, n in lag.items() if n > 0}
+        backlog = f"{sum(waiting.values())} records wait for the worker" + (
+            f" ({', '.join(f'{t}: {n}' for t, n in waiting.items())})" if waiting else "")
+    if now is None:
+        return f"{backlog}; its metrics page does not answer (still loading the model?)"
+    return f"{backlog}; {_activity(before or {}, now, waited_s)}"
+
+
+def _activity(before: Metrics, now: Metrics, waited_s: float) -> str:
+    def delta(section: str, key: str) -> float:
+        return float(now.get(section, {}).get(key, 0)) - float(before.get(section, {}).get(key, 0))
+
+    events = int(delta("counts", "events"))
+    stages = {k: delta("seconds", k) for k in now.get("seconds", {})}
+    busiest = max(stages, key=lambda k: stages[k], default=None)
+    out = f"in the last {waited_s:.0f} s it indexed {events} events"
+    if busiest is not None and stages[busiest] > 0:
+        out += f", most time in {busiest} ({stages[busiest]:.1f} s)"
+    retries = int(delta("counts", "upsert.retries") + delta("counts", "upsert.errors"))
+    return out + (f"; {retries} Weaviate writes retried (see the worker log)" if retries else "")
+
+
+@dataclass
+class _Demo:
+    settings: Settings
+    producer: Producer
+    find: Callable[[str], list[Hit]]
+    worker: Worker
+    counts: dict[str, int] = field(default_factory=dict)
+    fresh: list[float] = field(default_factory=list)  # seconds from produce to top hit, per answered fact
+
+    async def metrics(self) -> Metrics | None:
+        try:
+            return await asyncio.to_thread(self.worker.metrics)
+        except (OSError, ValueError):  # not listening yet, or mid-restart: "starting"
+            return None
+
+    async def metrics_after(self) -> Metrics | None:
+        """Counters once they show the batch we just found (they are bumped right after the write)."""
+        m = await self.metrics()
+        for _ in range(20):
+            if m is None or m.get("counts", {}).get("events"):
+                break
+            await asyncio.sleep(0.1)
+            m = await self.metrics()
+        return m
+
+    async def lag(self) -> dict[str, int] | None:
+        from confluent_kafka import KafkaException
+
+        from connectors import kafka_admin
+
+        s = self.worker.settings
+        try:
+            return await asyncio.to_thread(kafka_admin.lag, s.kafka, s.worker.app_id, s.topics.inputs())
+        except (KafkaException, KeyError):  # coordinator still loading, topic not there yet: unknown for now
+            return None
+
+
+async def _feed(demo: _Demo, rate: float) -> None:
     for event in background_events():
-        await producer.send_event(settings.topics.for_kind(event.kind.value), event)
-        counts[event.kind.value] = counts.get(event.kind.value, 0) + 1
+        await demo.producer.send_event(demo.settings.topics.for_kind(event.kind.value), event)
+        demo.counts[event.kind.value] = demo.counts.get(event.kind.value, 0) + 1
         await asyncio.sleep(1 / rate)
 
 
@@ -92,31 +181,40 @@ async def _answer(find: Callable[[str], list[Hit]], question: str, event_id: str
     return timeout, None
 
 
-async def _live(settings: Settings, producer: Producer, find: Callable[[str], list[Hit]], worker: Worker,
-                counts: dict[str, int], every_s: float, duration_s: float | None) -> list[float]:
-    fresh: list[float] = []
+async def _ask(demo: _Demo, event: AnyEvent, question: str, expected: str) -> float | None:
+    """Plant one fact, wait for it to be the top hit, and say what happened; seconds to answer or None."""
+    before = await demo.metrics()
+    await demo.producer.send_event(demo.settings.topics.for_kind(event.kind.value), event)
+    took, hit = await _answer(demo.find, question, event.event_id, timeout=ANSWER_TIMEOUT_S)
+    show(f"\nQ: {question}")
+    if hit is None:
+        now, lag = await demo.metrics(), await demo.lag()
+        show(f"A: (not yet found after {ANSWER_TIMEOUT_S:.0f} s: {explain_late(lag, before, now, took)}; "
+             f"log: {demo.worker.log_path})")
+        show(f"   streamed so far: {demo.counts}; {worker_line(now)}")
+        return None
+    c = hit.citation
+    show(f"A: {hit.text[:160]}")
+    show(f"   answerable {took:.2f}s after produce; cites {hit.kind} {c.doc_id or c.event_id}"
+         f"{' v' + str(c.doc_version) if c.doc_id else ''} ({c.kafka_topic}/{c.kafka_partition}"
+         f"@{c.kafka_offset}), expected '{expected}': {'yes' if mentions(hit.text, expected) else 'NO'}")
+    show(f"   streamed so far: {demo.counts}; {worker_line(await demo.metrics_after())}")
+    return took
+
+
+async def _live(demo: _Demo, rate: float, every_s: float, duration_s: float | None) -> None:
+    feeder = asyncio.create_task(_feed(demo, rate))
+    feeder.add_done_callback(_report_feed_stop)
     started = time.monotonic()
-    for event, question, snippet in planted_facts():
-        if duration_s is not None and time.monotonic() - started > duration_s:
-            break
-        await producer.send_event(settings.topics.for_kind(event.kind.value), event)
-        took, hit = await _answer(find, question, event.event_id, timeout=30)
-        m = worker.metrics()
-        lat = m["freshness_s"]
-        show(f"\nQ: {question}")
-        if hit is None:
-            show("A: (not yet found after 30 s; see the worker log)")
-        else:
-            fresh.append(took)
-            c = hit.citation
-            show(f"A: {hit.text[:160]}")
-            show(f"   answerable {took:.2f}s after produce; cites {hit.kind} {c.doc_id or c.event_id}"
-                 f"{' v' + str(c.doc_version) if c.doc_id else ''} ({c.kafka_topic}/{c.kafka_partition}"
-                 f"@{c.kafka_offset}), expected '{snippet}': {'yes' if snippet in hit.text else 'NO'}")
-        show(f"   streamed so far: {counts}; worker: {m['counts'].get('events', 0)} events, "
-             f"{m['counts'].get('chunks.written', 0)} chunks, freshness p50 {lat['p50']:.2f}s p99 {lat['p99']:.2f}s")
-        await asyncio.sleep(every_s)
-    return fresh
+    try:
+        for event, question, expected in planted_facts():
+            if duration_s is not None and time.monotonic() - started > duration_s:
+                break
+            took = await _ask(demo, event, question, expected)
+            demo.fresh += [took] if took is not None else []
+            await asyncio.sleep(every_s)
+    finally:
+        feeder.cancel()
 
 
 def _report_feed_stop(task: asyncio.Task[None]) -> None:
@@ -125,18 +223,49 @@ def _report_feed_stop(task: asyncio.Task[None]) -> None:
 
 
 def run(settings: Settings, rate: float = 20.0, every_s: float = 4.0, duration_s: float | None = None) -> int:
-    """Start everything and stream until Ctrl-C (or ``duration_s``); returns an exit code."""
-    from connectors.weaviate.client import connect
-    from streams import embed, stack
-    from streams.retrieve.search import SearchRequest, search
+    """Start everything and stream until Ctrl-C (exit code 0) or ``duration_s`` (0 if a fact was answered)."""
+    from streams import stack
     from streams.stack.process import port_open
 
-    if not port_open("127.0.0.1", settings.stack.kafka_port) or not port_open(settings.weaviate.host,
-                                                                          settings.weaviate.http_port):
-        stack.up(settings)
-    logs = settings.stack.data_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    worker = Worker.create(settings, "demo", logs, isolated=False)
+    try:
+        if not (port_open("127.0.0.1", settings.stack.kafka_port)
+                and port_open(settings.weaviate.host, settings.weaviate.http_port)):
+            stack.up(settings)
+        logs = settings.stack.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        worker = Worker.create(settings, "demo", logs, isolated=False)
+    except KeyboardInterrupt:
+        return 0
+    fresh: list[float] = []  # filled as facts are answered, so a Ctrl-C keeps them for the summary
+    try:
+        _with_worker(settings, worker, rate, every_s, duration_s, fresh)
+    except KeyboardInterrupt:
+        show("\n[demo] stopping ...")
+        return 0
+    finally:
+        _stop(worker, fresh)
+    return 0 if fresh else 1
+
+
+def _stop(worker: Worker, fresh: list[float]) -> None:
+    # A second Ctrl-C must not cut the clean stop short (the CLI exits right after, from the main thread).
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        worker.kill(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if fresh:
+        show(f"[demo] {len(fresh)} planted facts answered; median {statistics.median(fresh):.2f}s after produce, "
+             f"max {max(fresh):.2f}s")
+    show("[demo] worker stopped; the stack and the indexed data stay (`headwater stack down` to stop it).")
+
+
+def _with_worker(settings: Settings, worker: Worker, rate: float, every_s: float, duration_s: float | None,
+                 fresh: list[float]) -> None:
+    from connectors.weaviate.client import connect
+    from streams import embed
+    from streams.retrieve.search import SearchRequest, search
+
     show(f"[demo] starting the worker (log: {worker.log_path}); loading the model ...")
     worker.start()
     embedder = embed.load(settings.embed)
@@ -147,29 +276,10 @@ def run(settings: Settings, rate: float = 20.0, every_s: float = 4.0, duration_s
         req = SearchRequest(query=question, tenant=TENANT, k=3)
         return search(client, embedder, settings.weaviate.collection, req, settings.search.alpha)
 
-    counts: dict[str, int] = {}
     show(f"[demo] streaming wiki100 documents, jeopardy app events and occupancy readings at {rate:.0f}/s; "
          "planting a new fact every few seconds. Ctrl-C to stop.")
-
-    async def main() -> list[float]:
-        feeder = asyncio.create_task(_feed(producer, settings, rate, counts))
-        feeder.add_done_callback(_report_feed_stop)
-        try:
-            return await _live(settings, producer, find, worker, counts, every_s, duration_s)
-        finally:
-            feeder.cancel()
-
-    fresh: list[float] = []
     try:
-        fresh = asyncio.run(main())
-    except KeyboardInterrupt:
-        show("\n[demo] stopping ...")
+        asyncio.run(_live(_Demo(settings, producer, find, worker, fresh=fresh), rate, every_s, duration_s))
     finally:
         producer.close()
         client.close()
-        worker.kill(signal.SIGTERM)
-    if fresh:
-        show(f"[demo] {len(fresh)} planted facts answered; median {statistics.median(fresh):.2f}s after produce, "
-             f"max {max(fresh):.2f}s")
-    show("[demo] worker stopped; the stack and the indexed data stay (`headwater stack down` to stop it).")
-    return 0 if fresh else 1

@@ -27,9 +27,21 @@ def create_api(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Headwater search", version="1", lifespan=lifespan)
 
+    def collection_exists() -> bool:
+        # Until the worker wrote its first batch there is no collection: nothing to find, as for a new tenant.
+        # Only a "yes" is kept: the collection appears later, it does not disappear under a running server.
+        if not state.get("collection_exists"):
+            state["collection_exists"] = bool(state["client"].collections.exists(settings.weaviate.collection))
+        return bool(state["collection_exists"])
+
     @app.post("/v1/search", response_model=list[Hit])
     async def search_endpoint(req: SearchRequest) -> list[Hit]:
-        """Hybrid search over one tenant's fresh index; each hit cites its source event."""
+        """Hybrid search over one tenant's fresh index; each hit cites its source event.
+
+        Nothing indexed yet (no collection, or a tenant never written to) is ``[]``, not an error.
+        """
+        if not await run_in_threadpool(collection_exists):
+            return []
         return await run_in_threadpool(search, state["client"], state["embedder"],
                                        settings.weaviate.collection, req, settings.search.alpha)
 

@@ -116,7 +116,8 @@ class Kafka:
         from confluent_kafka.admin import AdminClient
 
         try:
-            md = AdminClient({"bootstrap.servers": self.address}).list_topics(timeout=2)
+            # log_level 0: while the broker starts, a failed probe is the expected answer, not news for stderr.
+            md = AdminClient({"bootstrap.servers": self.address, "log_level": 0}).list_topics(timeout=2)
         except Exception:  # noqa: BLE001 - any failure means "not ready yet"
             return False
         return md.controller_id is not None and md.controller_id >= 0 and bool(md.brokers)

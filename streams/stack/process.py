@@ -48,17 +48,9 @@ class ServiceProcess:
         with self.log_file.open("ab") as log:
             log.write(f"\n--- headwater: starting {self.name}: {' '.join(argv)}\n".encode())
             log.flush()
-            proc = subprocess.Popen(  # noqa: S603 - argv is built by us, never from user text
-                list(argv),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env={**os.environ, **(env or {})},
-                cwd=cwd,
-                start_new_session=True,  # survives the CLI; Ctrl-C in the shell does not reach it
-            )
-        self.pid_file.write_text(str(proc.pid))
-        return proc.pid
+            pid = spawn_detached(argv, log.fileno(), {**os.environ, **(env or {})}, cwd)
+        self.pid_file.write_text(str(pid))
+        return pid
 
     def stop(self, timeout_s: float = 30.0) -> bool:
         """SIGTERM, wait, then SIGKILL. Returns True if a process was stopped."""
@@ -84,6 +76,23 @@ class ServiceProcess:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
             return ""
+
+
+def spawn_detached(argv: Sequence[str], log_fd: int, env: dict[str, str], cwd: Path | None) -> int:
+    """Start a service in a session of its own (it survives the CLI; Ctrl-C in the shell does not reach it).
+
+    ``posix_spawn``, not ``Popen``: a Popen object of a process meant to outlive us warns
+    "subprocess ... is still running" when collected; the pid file is how we track it instead.
+    """
+    args = [str(a) for a in argv]
+    if cwd is not None:
+        # posix_spawn has no chdir action before Python 3.13: sh changes directory, exec keeps the pid.
+        args = ["/bin/sh", "-c", 'cd "$0" && exec "$@"', str(cwd), *args]
+    actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+               (os.POSIX_SPAWN_DUP2, log_fd, 1), (os.POSIX_SPAWN_DUP2, log_fd, 2)]
+    # setsigdef: Python ignores SIGPIPE and SIGXFSZ; a service gets the default actions, as Popen gives them.
+    return os.posix_spawnp(args[0], args, env, file_actions=actions, setsid=True,
+                           setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
 
 
 def _alive(pid: int) -> bool:
@@ -144,11 +153,10 @@ def run_with_progress(argv: Sequence[str], log_file: Path, label: str, env: dict
     steps = 0
     last_print = 0.0
     tty = sys.stderr.isatty()
-    with log_file.open("a") as log:
-        proc = subprocess.Popen(  # noqa: S603
+    # Both as context managers: the pipe is closed and the process waited for, even on Ctrl-C.
+    with log_file.open("a") as log, subprocess.Popen(  # noqa: S603
             list(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, **(env or {})}, cwd=cwd,
-        )
+            env={**os.environ, **(env or {})}, cwd=cwd) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import urllib.error
 import urllib.request
 
 from streams.settings import Settings
@@ -99,6 +100,9 @@ class Weaviate:
         try:
             with urllib.request.urlopen(req, timeout=2) as resp:  # noqa: S310
                 return resp.read() if resp.status == 200 else None
+        except urllib.error.HTTPError as exc:
+            exc.close()  # an error answer (503 while starting) holds its socket until closed: ResourceWarning
+            return None
         except OSError:
             return None
 
