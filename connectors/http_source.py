@@ -15,8 +15,14 @@ Semantics:
   not confirm in time; 502 when Kafka refused a record for good. After a 5xx some events
   of the request may be in Kafka already: send the same request again, the events' ids
   make the duplicates harmless downstream.
-- Auth: when ``http.api_keys`` is not empty, every request to ``/v1/events`` needs one
-  of them as ``X-API-Key: <key>`` or ``Authorization: Bearer <key>`` (else 401).
+- Auth: with ``authorize`` (the CLI builds it from ``streams.auth``), every request needs a key
+  (``Authorization: Bearer <key>`` or ``X-API-Key``) that it maps to a principal with the
+  ``ingest`` scope (else 401 / 403), and every event's tenant must be one of the principal's
+  (else 403 naming each refused tenant; nothing is produced). Deletes are events too: a
+  ``deleted: true`` document of a foreign tenant is refused the same way. Each refusal is one
+  JSON line on the logger ``headwater.audit.access`` (key name, never the key). Without
+  ``authorize``: the deprecated global ``http.api_keys`` (any of them writes any tenant;
+  empty = no auth).
 - Limits: 413 when the body exceeds ``http.max_body_bytes`` (checked on ``Content-Length``
   and while reading), holds more than ``http.max_in_flight`` events, or holds an event
   larger than the producer's ``max_event_bytes`` (``HEADWATER_KAFKA__MAX_EVENT_BYTES``, the
@@ -34,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,6 +68,7 @@ from schemas import (
 __all__ = ["Accepted", "BadBody", "IngestSettings", "LineError", "create_ingest_api", "item_bytes", "oversize",
            "parse_body", "validate_items"]
 
+AUDIT = logging.getLogger("headwater.audit.access")  # schemas.access.AUDIT_LOGGER
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
 
 
@@ -72,6 +80,20 @@ class IngestSettings(Protocol):
 
     @property
     def topics(self) -> TopicSettings: ...
+
+
+class Caller(Protocol):
+    """What ``authorize`` returns: a principal-like object (``schemas.access.Principal``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def may(self, scope: Any) -> bool: ...
+
+    def has_tenant(self, tenant: str) -> bool: ...
+
+
+Authorize = Callable[[str | None], Caller | None]
 
 
 class Accepted(BaseModel):
@@ -185,6 +207,7 @@ _BODY_DOC: dict[str, Any] = {"requestBody": {"required": True, "content": {
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Body is not JSON / NDJSON or holds no event"},
     401: {"description": "Missing or unknown API key"},
+    403: {"description": "The key lacks the ingest scope, or an event's tenant is not one of the key's"},
     413: {"description": "Body larger than max_body_bytes, more events than max_in_flight, or an event "
                          "larger than max_event_bytes (HEADWATER_KAFKA__MAX_EVENT_BYTES)"},
     422: {"description": "Some items are invalid: their index and field errors; nothing was produced"},
@@ -193,9 +216,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_ingest_api(settings: IngestSettings, producer: Producer, *,
+def create_ingest_api(settings: IngestSettings, producer: Producer, *, authorize: Authorize | None = None,
                       clock: Callable[[], datetime] = utcnow, retry_after_s: int = 1) -> FastAPI:
-    """The ingest app; ``producer`` stays the caller's (close it after the server stopped)."""
+    """The ingest app; ``producer`` stays the caller's (close it after the server stopped).
+
+    ``authorize(key) -> principal or None`` turns on per-key, per-tenant checks (module docstring).
+    """
     http, topics = settings.http, settings.topics
     keys = [k.get_secret_value().encode() for k in http.api_keys]
     app = FastAPI(title="Headwater ingest", version="1",
@@ -207,7 +233,10 @@ def create_ingest_api(settings: IngestSettings, producer: Producer, *,
                           bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)] = None
                           ) -> Accepted:
         """Validate every event (all or nothing), stamp ``ingest_time``, produce, wait for Kafka."""
-        _authorize(keys, api_key or (bearer.credentials if bearer else None))
+        given = api_key or (bearer.credentials if bearer else None)
+        caller = _caller(authorize, given) if authorize else None
+        if authorize is None:
+            _authorize(keys, given)
         body = await _read_body(request, http.max_body_bytes)
         items = _parsed(body, request.headers.get("content-type", ""))
         if len(items) > http.max_in_flight:
@@ -217,6 +246,8 @@ def create_ingest_api(settings: IngestSettings, producer: Producer, *,
         events, problems = validate_items(items)
         if problems:
             raise HTTPException(422, problems)
+        if caller is not None:
+            _check_tenants(caller, events)
         now = clock()
         stamped = [stamp(e, now) for e in events]
         values = [encode(e) for e in stamped]
@@ -232,7 +263,40 @@ def create_ingest_api(settings: IngestSettings, producer: Producer, *,
     return app
 
 
+def _audit(who: str, reason: str, status: int, tenant: str | None = None, action: str = "ingest") -> None:
+    """One audit line (the format of ``schemas.access.audit_line``); names and reasons only."""
+    AUDIT.warning(json.dumps({"who": who, "action": action, "outcome": "denied", "when": utcnow().isoformat(),
+                              "tenant": tenant, "reason": reason, "status": status}, sort_keys=True))
+
+
+def _caller(authorize: Authorize, given: str | None) -> Caller:
+    caller = authorize(given)
+    if caller is None:
+        reason = ("missing or unknown API key: send Authorization: Bearer <key> with a key from "
+                  "`headwater keys create NAME --tenant T --scope ingest`")
+        _audit("anonymous", reason, 401)
+        raise HTTPException(401, reason, headers={"WWW-Authenticate": "Bearer"})
+    if not caller.may("ingest"):
+        reason = f"key {caller.name!r} lacks the 'ingest' scope"
+        _audit(caller.name, reason, 403)
+        raise HTTPException(403, reason)
+    return caller
+
+
+def _check_tenants(caller: Caller, events: Sequence[AnyEvent]) -> None:
+    """403 with one reason per event of a foreign tenant: the whole request is refused."""
+    foreign = [(i, e) for i, e in enumerate(events) if not caller.has_tenant(e.tenant)]
+    if not foreign:
+        return
+    for tenant in sorted({e.tenant for _, e in foreign}):
+        deletes = any(getattr(e.payload, "deleted", False) for _, e in foreign if e.tenant == tenant)
+        _audit(caller.name, f"may not write tenant {tenant!r}", 403, tenant, "delete" if deletes else "ingest")
+    raise HTTPException(403, [{"index": i, "tenant": e.tenant, "msg": f"key {caller.name!r} may not write tenant "
+                                                                     f"{e.tenant!r}"} for i, e in foreign])
+
+
 def _authorize(keys: list[bytes], given: str | None) -> None:
+    """The deprecated global keys: any of them may write any tenant."""
     if not keys:
         return
     how = "send X-API-Key: <key> or Authorization: Bearer <key> with a key from HEADWATER_HTTP__API_KEYS"

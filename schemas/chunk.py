@@ -45,6 +45,8 @@ PROPERTIES: dict[str, Prop] = {
     "lsh_bands": Prop("text[]", exact=True),  # MinHash LSH band keys, for near-duplicate lookups
     "body": Prop("text"),  # what near-dedup compares for app events: the message, not the sentence
     "model_id": Prop("text", exact=True),
+    # who may read it: the event's reader tags, or ["*"] for everyone in the tenant (search filters on it)
+    "readers": Prop("text[]", exact=True),
 }
 
 

@@ -20,6 +20,7 @@ from schemas.sensor import SensorReading
 SCHEMA_VERSION: Literal[1] = 1
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ReaderTag = Annotated[str, StringConstraints(pattern=r"^(group|principal):[^\s:]{1,200}$")]
 TenantName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
 
 
@@ -39,6 +40,8 @@ class _Envelope(BaseModel):
     tenant: TenantName = Field(default="default", description="Isolation unit: one Weaviate tenant each.")
     event_time: AwareDatetime = Field(description="When the fact happened (timezone-aware).")
     ingest_time: AwareDatetime | None = Field(default=None, description="When Headwater accepted it.")
+    readers: list[ReaderTag] = Field(default_factory=list, description=(
+        'Who may read it: "group:NAME" or "principal:NAME" entries; empty = everyone in the tenant.'))
 
 
 class SensorEvent(_Envelope):

@@ -103,7 +103,8 @@ def _add_document(plan: Plan, item: Item, event: DocumentEvent) -> None:
     rendered = _redacted(plan, event, render(event))
     c = plan.chunking
     digest = hashlib.sha256("\0".join((LOGIC_VERSION, str(c.max_tokens), str(c.overlap_tokens), rendered.title,
-                                       event.payload.uri, rendered.text)).encode()).hexdigest()
+                                       event.payload.uri, rendered.text, *sorted(set(event.readers)))
+                                      ).encode()).hexdigest()  # readers too: an ACL change rewrites at once
     _doc_change(plan, key, DocChange(event.payload.version, False, digest), DocSource(item, event, rendered))
 
 
@@ -182,7 +183,8 @@ def chunk_fingerprint(rec: ChunkRecord, model_id: str) -> str:
     citing the event its text came from, and is neither embedded nor written again.
     """
     p = rec.properties
-    parts = (model_id, rec.text, p["title"], p["uri"], p["section"], str(p["char_start"]), str(p["char_end"]))
+    parts = (model_id, rec.text, p["title"], p["uri"], p["section"], str(p["char_start"]), str(p["char_end"]),
+             *p["readers"])  # an ACL change must reach the stored chunk as fast as a text change
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 

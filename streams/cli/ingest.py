@@ -161,10 +161,28 @@ def connect_http(host: str | None, port: int | None) -> None:
         require_kafka(s)
         producer = Producer(s.kafka, max_in_flight=s.http.max_in_flight, client_id="headwater-http")
         try:
-            uvicorn.run(create_ingest_api(s, producer), host=host, port=port)
+            uvicorn.run(create_ingest_api(s, producer, authorize=_ingest_authorize(s)), host=host, port=port)
         finally:
             producer.close()
     click.echo(_summary("http", producer.counters()))
+
+
+def _ingest_authorize(s: Settings) -> Any:
+    """The ingest door's key check: the key store, unless it is empty and old global keys are set."""
+    import logging
+
+    from streams.auth import authenticator, key_store
+
+    log, store = logging.getLogger("headwater.http"), key_store(s)
+    if s.auth.anonymous:
+        log.warning("WARNING: authentication is OFF (HEADWATER_AUTH__ANONYMOUS=true): anyone who reaches "
+                    "this port may write and delete every tenant's data")
+        return None  # the old global keys still apply when set
+    if store.empty() and s.http.api_keys:
+        log.warning("HEADWATER_HTTP__API_KEYS is deprecated (any of those keys writes any tenant): create "
+                    "per-tenant keys with `headwater keys create NAME --tenant T --scope ingest`")
+        return None
+    return authenticator(store)  # an empty store refuses everyone until a key is created (re-read live)
 
 
 @click.command("mqtt")

@@ -55,8 +55,11 @@ class Hit(BaseModel):
     index_time: datetime | None = None
 
 
-def build_filters(req: SearchRequest) -> Any:
+def build_filters(req: SearchRequest, readers: list[str] | None = None) -> Any:
+    """The request's filters, AND the caller's reader tags: inside Weaviate, so ``k`` hits stay ``k``."""
     parts = []
+    if readers is not None:
+        parts.append(Filter.by_property("readers").contains_any(readers))
     if req.kind:
         parts.append(Filter.by_property("kind").equal(req.kind))
     if req.source:
@@ -70,12 +73,17 @@ def build_filters(req: SearchRequest) -> Any:
     return Filter.all_of(parts) if parts else None
 
 
-def search(client: Any, embedder: Embedder, collection: str, req: SearchRequest, default_alpha: float) -> list[Hit]:
-    """The ``k`` best hits of one tenant; an unknown tenant has nothing to find (``[]``)."""
+def search(client: Any, embedder: Embedder, collection: str, req: SearchRequest, default_alpha: float,
+           readers: list[str] | None = None) -> list[Hit]:
+    """The ``k`` best hits of one tenant that the caller may read; an unknown tenant has nothing (``[]``).
+
+    ``readers`` are the caller's reader tags (:func:`schemas.access.reader_tags`): only chunks whose
+    ``readers`` hold one of them are found. None searches every chunk (anonymous mode, local CLI).
+    """
     vector = embedder.encode([req.query])[0].tolist()
     found = query.hybrid(client, collection, req.tenant, req.query, vector,
                          alpha=req.alpha if req.alpha is not None else default_alpha, limit=req.k,
-                         filters=build_filters(req), properties=["text", "title^2"])
+                         filters=build_filters(req, readers), properties=["text", "title^2"])
     return [_hit(props, score) for props, score in found]
 
 

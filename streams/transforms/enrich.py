@@ -20,6 +20,7 @@ from collections import Counter
 from typing import Any
 
 from schemas import AnyEvent, DocumentEvent, entity_id
+from schemas.access import EVERYONE
 from schemas.chunk import ChunkRecord, KafkaPosition
 from streams.transforms.chunk import Chunk
 from streams.transforms.curate.fingerprint import content_key
@@ -97,6 +98,8 @@ def _event_properties(event: AnyEvent, rendered: Rendered, pos: KafkaPosition, c
         "uri": doc.uri if doc else "", "chunk_count": count,
         "event_time": event.event_time, "ingest_time": event.ingest_time or event.event_time,
         "kafka_topic": pos.topic, "kafka_partition": pos.partition, "kafka_offset": pos.offset,
+        # "*" rather than []: a filter can match "everyone", an empty array matches nothing
+        "readers": sorted(set(event.readers)) or [EVERYONE],
         **RENDERED_DEFAULTS,
     }
     for name, default in RENDERED_DEFAULTS.items():

@@ -149,3 +149,55 @@ def test_hostile_bodies_get_a_reason_never_a_500(app: Any, body: bytes, content_
     r = _post(app, body, content_type)
     assert r.status_code == status, r.text
     assert says in r.text
+
+
+# --- per-key auth: refused before anything is produced (the producer points nowhere) ---
+
+
+def _authorizing_app(app_producer: Any) -> Any:
+    from schemas.access import Principal
+
+    keys = {"a-key": Principal(name="alice", tenants=("a",), scopes=frozenset({"ingest"})),
+            "s-key": Principal(name="sam", tenants=("a",), scopes=frozenset({"search"}))}
+    return create_ingest_api(_Settings(), app_producer, authorize=lambda token: keys.get(token or ""))
+
+
+def _post_as(app: Any, body: Any, key: str | None) -> httpx.Response:
+    async def go() -> httpx.Response:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ingest") as client:
+            return await client.post("/v1/events", json=body, headers=headers)
+
+    return asyncio.run(go())
+
+
+@pytest.fixture(scope="module")
+def authorizing() -> Iterator[Any]:
+    producer = Producer(KafkaSettings(bootstrap_servers="127.0.0.1:1"), message_timeout_ms=2000)
+    yield _authorizing_app(producer)
+    producer.close()
+
+
+def test_without_a_valid_key_ingest_is_401_and_audited(authorizing: Any, caplog: pytest.LogCaptureFixture) -> None:
+    for key in (None, "wrong"):
+        r = _post_as(authorizing, _doc("hello there world"), key)
+        assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    audits = [json.loads(r.getMessage()) for r in caplog.records if r.name == "headwater.audit.access"]
+    assert [(a["who"], a["outcome"], a["status"]) for a in audits] == [("anonymous", "denied", 401)] * 2
+    assert "wrong" not in caplog.text
+
+
+def test_a_key_without_the_ingest_scope_is_403(authorizing: Any) -> None:
+    r = _post_as(authorizing, _doc("hello there world"), "s-key")
+    assert r.status_code == 403 and "'ingest' scope" in r.text
+
+
+def test_one_foreign_tenant_refuses_the_whole_request_and_names_it(authorizing: Any,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    mine = _doc("hello there world") | {"tenant": "a"}
+    delete = {**_doc(""), "tenant": "b", "event_id": "d2", "payload": {"doc_id": "d", "deleted": True}}
+    r = _post_as(authorizing, [mine, delete], "a-key")
+    assert r.status_code == 403, r.text
+    assert r.json()["detail"] == [{"index": 1, "tenant": "b", "msg": "key 'alice' may not write tenant 'b'"}]
+    audits = [json.loads(r.getMessage()) for r in caplog.records if r.name == "headwater.audit.access"]
+    assert [(a["who"], a["action"], a["tenant"]) for a in audits] == [("alice", "delete", "b")]
