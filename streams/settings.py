@@ -137,7 +137,10 @@ class WorkerSettings(BaseModel):
     app_id: str = "headwater-worker"
     web_host: str = "127.0.0.1"  # the metrics page; 0.0.0.0 only behind a firewall or in a container
     web_port: int = 6066  # taken (a second worker on this host): the next free port, logged at start
-    max_retry_backoff_s: float = 30.0
+    max_retry_backoff_s: float = 5.0  # retries are cheap and idempotent: come back soon after an outage
+    # Static group membership (Kafka's group.instance.id): a worker restarted under the same id gets its
+    # partitions back at once, without a rebalance. One distinct id per worker process; None: dynamic.
+    instance_id: str | None = None
     upsert_batch_max: int = 256  # objects per Weaviate insert request (also bounded by size)
     # Documents have a lane of their own, in batches of at most this many events, so that a backfill
     # never holds sensor readings and app events behind it and becomes searchable article by article.

@@ -34,6 +34,7 @@ def create_app(settings: Settings) -> faust.App:
         broker_heartbeat_interval=1.0,
         broker_commit_interval=0.5,
         consumer_auto_offset_reset="earliest",
+        consumer_group_instance_id=settings.worker.instance_id,
         stream_buffer_maxsize=4096,
         producer_max_request_size=4_194_304,
     )

@@ -7,12 +7,18 @@ record can still be fixed and replayed.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from connectors.dead_letter import dead_letter_headers, redact_value
 from streams.agents.runtime import Runtime
 from streams.transforms.curate.pii import redact
 from streams.transforms.validate import Rejected
+
+
+def _text_of(scrub: Callable[[str], tuple[str, Any]], text: str) -> str:
+    return scrub(text)[0]
 
 
 async def send(rt: Runtime, topic: Any, rejected: list[Rejected]) -> None:
@@ -26,7 +32,7 @@ async def send(rt: Runtime, topic: Any, rejected: list[Rejected]) -> None:
             scrub = rt.curation.redact_text if rt.curation is not None and rt.curation.redact_pii else redact
             # Field by field: the dead letter stays the original record, valid JSON with its ids intact,
             # so it can be fixed and replayed (`headwater deadletter replay`).
-            value = redact_value(r.item.value, lambda text: scrub(text)[0])
+            value = redact_value(r.item.value, functools.partial(_text_of, scrub))
             headers["headwater.reason"] = scrub(headers["headwater.reason"])[0]
             headers["headwater.redacted"] = "true"
         fut = await topic.send(key=r.item.key, value=value, headers=[(k, v.encode()) for k, v in headers.items()])

@@ -72,9 +72,15 @@ class Runtime:
         """Run ``fn`` in the lane's own thread, off the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self.pools[lane], fn, *args)
 
+    def prepare(self) -> None:
+        """Load model and client and run the first forward passes, in the calling thread."""
+        self.indexer.embedder.warm_up()
+        self.warm = True
+
     async def warm_up(self) -> str:
         """Load the model and run its first forward passes before the first event; returns the model id."""
-        await self.run("urgent", lambda: self.indexer.embedder.warm_up())
+        if not getattr(self, "warm", False):
+            await self.run("urgent", lambda: self.indexer.embedder.warm_up())
         return self.indexer.embedder.model_id
 
     def plan(self, items: list[Item]) -> Plan:

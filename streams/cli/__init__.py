@@ -75,6 +75,7 @@ def main() -> None:
 
 def _register() -> None:
     from streams.cli.bench import bench
+    from streams.cli.chaos import chaos
     from streams.cli.connect import connect
     from streams.cli.connect_bench import bench as connect_bench
     from streams.cli.curate import curate
@@ -92,6 +93,7 @@ def _register() -> None:
     for command in (stack, worker, query, serve, schemas, demo, bench, curate, connect, ingest):
         main.add_command(command)
     main.add_command(deadletter)
+    main.add_command(chaos)
     main.add_command(keys)
     main.add_command(curate, "curation")  # the name before "curate"; kept so old scripts still run
 

@@ -16,5 +16,8 @@ def worker(loglevel: str) -> None:
     from streams.agents.app import create_app
 
     app = create_app(Settings())
+    # The model is loaded and warm before the worker joins its consumer group: partitions are never
+    # assigned to a worker that cannot index yet, and the first minute meets the same freshness.
+    app.headwater_runtime.prepare()  # type: ignore[attr-defined]
     sys.argv = ["headwater", "worker", "-l", loglevel]
     app.main()

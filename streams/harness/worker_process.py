@@ -42,7 +42,7 @@ class Worker:
     _producer: Any = field(default=None)
 
     @classmethod
-    def create(cls, base: Settings, suffix: str, log_dir: Path, *, isolated: bool = True,
+    def create(cls, base: Settings, suffix: str, log_dir: Path, *, isolated: bool = True, partitions: int = 3,
                overrides: Mapping[str, str] | None = None) -> Worker:
         """A worker on ``base``'s services; ``overrides`` are ``HEADWATER_*`` settings of its own."""
         env = {
@@ -52,6 +52,7 @@ class Worker:
             "HEADWATER_WEAVIATE__HTTP_PORT": str(base.weaviate.http_port),
             "HEADWATER_WEAVIATE__GRPC_PORT": str(base.weaviate.grpc_port),
             "HEADWATER_WORKER__WEB_PORT": str(free_port()),
+            "HEADWATER_WORKER__INSTANCE_ID": f"worker-{suffix}-1",  # a restart takes its partitions back at once
             **(overrides or {}),
         }
         if isolated:
@@ -64,8 +65,16 @@ class Worker:
                 "HEADWATER_WEAVIATE__COLLECTION": f"Run_{suffix}",
             }
         settings = _settings_from(env)
-        kafka_admin.create_topics(settings.kafka, [*settings.topics.inputs(), settings.topics.dead_letter])
+        kafka_admin.create_topics(settings.kafka, [*settings.topics.inputs(), settings.topics.dead_letter], partitions)
         return cls(settings, env, log_dir / f"worker-{suffix}.log")
+
+    def sibling(self, name: str) -> Worker:
+        """Another worker process in the same consumer group, on the same topics and collection."""
+        env = {**self.env, "HEADWATER_WORKER__WEB_PORT": str(free_port()),
+               "HEADWATER_WORKER__INSTANCE_ID": f"{self.env['HEADWATER_WORKER__INSTANCE_ID']}-{name}"}
+        return Worker(self.settings.model_copy(update={"worker": self.settings.worker.model_copy(
+            update={"web_port": int(env["HEADWATER_WORKER__WEB_PORT"])})}), env,
+            self.log_path.with_name(f"{self.log_path.stem}-{name}.log"))
 
     def start(self) -> None:
         seen = self.log_path.stat().st_size if self.log_path.exists() else 0

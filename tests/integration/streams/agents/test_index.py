@@ -200,7 +200,11 @@ def test_search_api_filters_and_cites(worker: Worker, client: Any) -> None:
     events = [*realdata.jeopardy_events(tenant, 20, offset=700), *realdata.occupancy_events(tenant, 5)]
     worker.send(events)
     assert wait_for(lambda: len(_uuids(client, worker, tenant)) >= 25, 120, 0.5)
-    with TestClient(create_api(worker.settings)) as http:
+    from streams.settings import AuthSettings
+
+    # This test is about filters and citations; who may search is tests/integration/streams/retrieve's subject.
+    open_api = worker.settings.model_copy(update={"auth": AuthSettings(anonymous=True)})
+    with TestClient(create_api(open_api)) as http:
         assert "/v1/search" in http.get("/openapi.json").json()["paths"]
         r = http.post("/v1/search", json={"query": "room temperature in the office", "tenant": tenant,
                                           "kind": "sensor", "k": 3})

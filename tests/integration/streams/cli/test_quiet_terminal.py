@@ -30,7 +30,8 @@ def _env(settings: Settings, **extra: str) -> dict[str, str]:
             "HEADWATER_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
             "HEADWATER_WEAVIATE__HOST": settings.weaviate.host,
             "HEADWATER_WEAVIATE__HTTP_PORT": str(settings.weaviate.http_port),
-            "HEADWATER_WEAVIATE__GRPC_PORT": str(settings.weaviate.grpc_port), **extra}
+            "HEADWATER_WEAVIATE__GRPC_PORT": str(settings.weaviate.grpc_port),
+            "HEADWATER_AUTH__ANONYMOUS": "true", **extra}  # access control is tested on its own
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,26 @@
+"""``headwater chaos``: a seeded event stream under kills, an outage and rebalances, checked by the oracle."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from streams.settings import Settings
+
+
+@click.command()
+@click.option("--events", "n", default=100_000, show_default=True, help="How many events to stream.")
+@click.option("--kills", default=5, show_default=True, help="SIGKILLs of a worker during the run.")
+@click.option("--outage-seconds", default=30.0, show_default=True, help="How long Weaviate is stopped.")
+@click.option("--rate", default=400.0, show_default=True, help="Events per second offered.")
+@click.option("--seed", default=7, show_default=True)
+def chaos(n: int, kills: int, outage_seconds: float, rate: float, seed: int) -> None:
+    """Stream, break things, then count missing, stale, orphan and duplicate objects (all must be 0)."""
+    from streams.harness.chaos import run
+
+    f = run(Settings(), n, kills=kills, outage_s=outage_seconds, rate=rate, seed=seed)
+    for key, value in f.items():
+        click.echo(f"{key:18} {value:12.1f}" if isinstance(value, float) else f"{key:18} {value:12}")
+    bad = f["missing"] + f["stale"] + f["orphan"] + f["duplicate"]
+    sys.exit(0 if bad == 0 else 1)
