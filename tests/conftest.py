@@ -113,3 +113,11 @@ def client(worker: object) -> Iterator[object]:
     c = connect(worker.settings.weaviate)  # type: ignore[attr-defined]
     yield c
     c.close()
+
+
+@pytest.fixture(scope="session")
+def embedder(settings: Settings) -> object:
+    """The configured embedding model, loaded once for every test that needs the worker's token counter."""
+    from streams import embed
+
+    return embed.load(settings.embed)

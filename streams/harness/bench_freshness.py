@@ -18,7 +18,6 @@ from __future__ import annotations
 import signal
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,16 +29,11 @@ from streams.settings import Settings
 
 
 def _worker(settings: Settings, **overrides: str) -> Any:
-    from streams.harness.worker_process import Worker
+    from streams.harness.bench import _fresh_worker
 
     logs = settings.stack.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    data = logs.parent / "bench-cache" / uuid.uuid4().hex
-    w = Worker.create(settings, f"bench{uuid.uuid4().hex[:6]}", logs,
-                      overrides={"HEADWATER_STACK__DATA_DIR": str(data), **overrides})
-    say(f"[bench] starting a worker on fresh topics (log: {w.log_path})")
-    w.start()
-    return w
+    return _fresh_worker(settings, logs, **overrides)
 
 
 def _stop(w: Any) -> None:

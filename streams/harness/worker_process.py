@@ -14,7 +14,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +69,19 @@ class Worker:
         settings = _settings_from(env)
         kafka_admin.create_topics(settings.kafka, [*settings.topics.inputs(), settings.topics.dead_letter], partitions)
         return cls(settings, env, log_dir / f"worker-{suffix}.log")
+
+    @classmethod
+    @contextmanager
+    def started(cls, base: Settings, log_dir: Path, *, overrides: Mapping[str, str] | None = None,
+                partitions: int = 3) -> Iterator[Worker]:
+        """A started worker on topics and a collection of its own; stopped and dropped afterwards."""
+        w = cls.create(base, uuid.uuid4().hex[:8], log_dir, overrides=overrides, partitions=partitions)
+        w.start()
+        try:
+            yield w
+        finally:
+            w.kill(signal.SIGTERM)
+            w.drop()
 
     def sibling(self, name: str) -> Worker:
         """Another worker process in the same consumer group, on the same topics and collection."""

@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 from connectors import datasets
 from connectors.weaviate import query
 from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, SensorEvent, SensorReading
-from streams import embed
 from streams.embed import Embedder
 from streams.harness.expected import Curating, Diff, Tombstone, compare, expected_index
 from streams.harness.worker_process import Worker
@@ -34,18 +33,10 @@ PROPS = ["event_id", "text", "doc_id", "chunk_index", "record_type", "kind"]
 
 
 @pytest.fixture(scope="module")
-def embedder(settings: Settings) -> Embedder:
-    return embed.load(settings.embed)
-
-
-@pytest.fixture(scope="module")
 def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path_factory.mktemp("logs"),
-                      overrides={"HEADWATER_STACK__DATA_DIR": str(tmp_path_factory.mktemp("data"))})
-    w.start()
-    yield w
-    w.kill(signal.SIGTERM)
-    w.drop()
+    with Worker.started(settings, tmp_path_factory.mktemp("logs"),
+                        overrides={"HEADWATER_STACK__DATA_DIR": str(tmp_path_factory.mktemp("data"))}) as w:
+        yield w
 
 
 class Log:

@@ -19,7 +19,6 @@ from weaviate.classes.query import Filter
 
 from connectors import datasets as realdata
 from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, encode
-from streams import embed
 from streams.embed import Embedder
 from streams.harness.bench import expected_records
 from streams.harness.worker_process import Worker, wait_for
@@ -30,19 +29,11 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def embedder(settings: Settings) -> Embedder:
-    return embed.load(settings.embed)
-
-
-@pytest.fixture(scope="module")
 def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
     # A smaller event limit than the default, so that an oversize record fits through the test's producer.
-    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path_factory.mktemp("logs"),
-                      overrides={"HEADWATER_KAFKA__MAX_EVENT_BYTES": "1000000"})
-    w.start()
-    yield w
-    w.kill(signal.SIGTERM)
-    w.drop()
+    with Worker.started(settings, tmp_path_factory.mktemp("logs"),
+                        overrides={"HEADWATER_KAFKA__MAX_EVENT_BYTES": "1000000"}) as w:
+        yield w
 
 
 def _uuids(client: Any, worker: Worker, tenant: str, where: Any = None) -> list[str]:

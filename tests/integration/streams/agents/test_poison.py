@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,11 +34,8 @@ HOSTILE = {
 
 @pytest.fixture(scope="module")
 def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path_factory.mktemp("logs"))
-    w.start()
-    yield w
-    w.kill(signal.SIGKILL)
-    w.drop()
+    with Worker.started(settings, tmp_path_factory.mktemp("logs")) as w:
+        yield w
 
 
 def test_every_valid_event_is_indexed_and_every_hostile_record_dead_lettered_once(worker: Worker,

@@ -8,7 +8,6 @@ a real key store; every refusal must also be one audit line without the key.
 from __future__ import annotations
 
 import json
-import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -38,12 +37,9 @@ SECRET_DOC = "salaries"
 
 @pytest.fixture(scope="module")
 def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path_factory.mktemp("logs"),
-                      overrides={"HEADWATER_STACK__DATA_DIR": str(tmp_path_factory.mktemp("data"))})
-    w.start()
-    yield w
-    w.kill(signal.SIGTERM)
-    w.drop()
+    with Worker.started(settings, tmp_path_factory.mktemp("logs"),
+                        overrides={"HEADWATER_STACK__DATA_DIR": str(tmp_path_factory.mktemp("data"))}) as w:
+        yield w
 
 
 def _doc(tenant: str, doc_id: str, text: str, readers: list[str] | None = None) -> DocumentEvent:
