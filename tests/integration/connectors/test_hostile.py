@@ -96,7 +96,8 @@ def test_files_over_the_event_limit_are_dead_letters_naming_file_and_fix(s: Sett
     async def go() -> dict[str, int]:
         producer = Producer(small.kafka, client_id="test-hostile-files")
         try:
-            return await run_source(FilesSource([tmp_path], max_event_bytes=limit, id_root=tmp_path), producer, small.topics)
+            source = FilesSource([tmp_path], max_event_bytes=limit, id_root=tmp_path)
+            return await run_source(source, producer, small.topics)
         finally:
             producer.close()
 
