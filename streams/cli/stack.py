@@ -16,32 +16,55 @@ def stack() -> None:
     """Run Kafka, Weaviate and Mosquitto locally, without Docker."""
 
 
+_NODES = click.option("--nodes", type=click.IntRange(1, 5), default=1, show_default=True,
+                       help="1: the single-node stack; 3: a 3-broker Kafka and 3-node Weaviate cluster "
+                            "on ports +10000 per node (data under <data_dir>/cluster).")
+
+
 @stack.command("up")
+@_NODES
 @_friendly
-def stack_up() -> None:
+def stack_up(nodes: int) -> None:
     """Install (first time), start and wait for every service."""
     from streams import stack as st
 
+    if nodes > 1:
+        from streams.stack import cluster
+
+        _print_status(cluster.up(Settings(), nodes))
+        return
     _print_status(st.up(Settings()))
 
 
 @stack.command("down")
 @click.option("--wipe", is_flag=True, help="Also delete all service data.")
+@_NODES
 @_friendly
-def stack_down(wipe: bool) -> None:
+def stack_down(wipe: bool, nodes: int) -> None:
     """Stop every service; the data stays unless --wipe."""
     from streams import stack as st
 
+    if nodes > 1:
+        from streams.stack import cluster
+
+        cluster.down(Settings(), nodes, wipe=wipe)
+        return
     st.down(Settings(), wipe=wipe)
 
 
 @stack.command("status")
+@_NODES
 @_friendly
-def stack_status() -> None:
+def stack_status(nodes: int) -> None:
     """Show each service's state, version, address and data directory."""
     from streams import stack as st
 
-    rows = st.status(Settings())
+    if nodes > 1:
+        from streams.stack import cluster
+
+        rows = cluster.status(Settings(), nodes)
+    else:
+        rows = st.status(Settings())
     _print_status(rows)
     sys.exit(0 if all(r.state == "ready" for r in rows) else 3)
 
