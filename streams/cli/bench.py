@@ -13,9 +13,9 @@ from streams.settings import Settings
 @click.option("--app-events", default=600, show_default=True, help="jeopardy records in the app workload.")
 @click.option("--freshness-seconds", default=30.0, show_default=True)
 @click.option("--curation", "curation_only", is_flag=True, help="Measure curation cost and gain instead.")
-@click.option("--lanes", is_flag=True, help="App/sensor freshness during a 100-article backfill instead.")
+@click.option("--lanes", is_flag=True, help="App/sensor freshness during a backfill of --docs articles instead.")
 @click.option("--sensors", type=int, default=0, help="Readings/s for this many readings instead.")
-@click.option("--edits", is_flag=True, help="Edit-to-searchable latency and unchanged re-ingest cost instead.")
+@click.option("--edits", is_flag=True, help="Edit-to-searchable latency in a --docs corpus; cost of re-sending it.")
 @_friendly
 def bench(docs: int, app_events: int, freshness_seconds: float, curation_only: bool, lanes: bool, sensors: int,
           edits: bool) -> None:
@@ -35,11 +35,11 @@ def bench(docs: int, app_events: int, freshness_seconds: float, curation_only: b
 
         figures: dict[str, float] = {}
         if lanes:
-            figures |= fb.lanes(s)
+            figures |= fb.lanes(s, docs=docs)
         if sensors:
             figures |= fb.sensors(s, sensors, mode="state") | fb.sensors(s, max(sensors // 10, 1000), mode="index")
         if edits:
-            figures |= fb.edits(s)
+            figures |= fb.edits(s, docs=docs)
         fb.cleanup(s)
         fb.report(figures)
         return

@@ -151,8 +151,12 @@ class Worker:
 
     def send(self, events: Sequence[AnyEvent]) -> None:
         """Produce typed events to their kind's topic, keyed by entity, confirmed by Kafka."""
-        for e in events:
-            self.produce(self.settings.topics.for_kind(e.kind.value), [(message_key(e), encode(e))])
+        if self._producer is None:
+            self._producer = Producer(self.settings.kafka, client_id="headwater-harness", linger_ms=1)
+        topics = self.settings.topics
+        pending = [self._producer.submit(topics.for_kind(e.kind.value), encode(e), message_key(e)) for e in events]
+        for future in pending:  # all handed over first, then awaited: one round trip, not one per event
+            future.result(60)
 
     def settle(self, timeout_s: float = 120) -> None:
         """Wait until the worker committed every input record produced so far (so all of it is written)."""
