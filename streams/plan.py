@@ -20,7 +20,7 @@ from datetime import datetime
 
 from schemas import AnyEvent, AppEventEnvelope, DocumentEvent, SensorEvent
 from schemas.chunk import ChunkRecord
-from streams.transforms.chunk import chunk_text
+from streams.transforms.chunk import Chunk, chunk_text
 from streams.transforms.curate.policy import Curation, Drop, dedup_text, state_record
 from streams.transforms.enrich import enrich
 from streams.transforms.order import DocChange
@@ -121,7 +121,13 @@ def _redacted(plan: Plan, event: AnyEvent, rendered: Rendered) -> Rendered:
 def _add_event(plan: Plan, item: Item, event: SensorEvent | AppEventEnvelope) -> None:
     rendered = _redacted(plan, event, render(event))
     c = plan.chunking
-    chunks = chunk_text(rendered.text, c.count_tokens, c.max_tokens, c.overlap_tokens)
+    if isinstance(event, SensorEvent):
+        # A reading is one sentence, and its vector comes from a short description: nothing to cut,
+        # and counting its tokens is most of what planning a reading would cost.
+        text = rendered.text.strip()
+        chunks = [Chunk(0, text, 0, len(text), "")]
+    else:
+        chunks = chunk_text(rendered.text, c.count_tokens, c.max_tokens, c.overlap_tokens)
     records = enrich(event, rendered, chunks, item.position)
     if isinstance(event, SensorEvent):
         # The vector comes from what the reading is about; the stored sentence keeps value and time.

@@ -46,7 +46,7 @@ def readings(n: int, devices: int, tenant: str, start: datetime) -> list[AnyEven
     return [SensorEvent(event_id=f"r-{i}", source="bench", tenant=tenant,
                         event_time=start + timedelta(milliseconds=i),
                         payload=SensorReading(device_id=f"dev-{i % devices}", metric=metrics[(i // devices) % 2],
-                                              value=20.0 + (i % 97) / 10, unit="C", location=f"hall {i % 7}"))
+                                              value=20.0 + (i % 97) / 10, unit="C", location=f"hall {i % devices % 7}"))
             for i in range(n)]
 
 
@@ -96,7 +96,7 @@ def lanes(settings: Settings, docs: int = 100, rate: float = 10.0) -> dict[str, 
 
 def sensors(settings: Settings, n: int = 20_000, devices: int = 500, mode: str = "state") -> dict[str, float]:
     """Readings/s through the worker, and how fresh the current state is."""
-    w = _worker(settings, HEADWATER_CURATE__SENSOR_READINGS=mode, HEADWATER_EMBED__BATCH_MAX_EVENTS="2000")
+    w = _worker(settings, HEADWATER_CURATE__SENSOR_READINGS=mode, HEADWATER_EMBED__BATCH_MAX_EVENTS="5000")
     try:
         events = readings(n, devices, "bench-sensors", datetime.now(UTC))
         say(f"[bench] sensors ({mode}): {n} readings of {devices} devices x 2 metrics, as fast as possible")
