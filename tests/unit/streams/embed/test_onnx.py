@@ -1,0 +1,214 @@
+"""The ONNX backends against the torch backend, with the real model and real data.
+
+Quality gate for the default backend (streams.settings.EmbedSettings.backend): on 1,000
+real wiki100 chunks the vectors agree with torch's (mean cosine >= 0.99), and retrieval on
+the jeopardy QA set stays within one point of torch's. The model is exported once per
+test session into a temporary cache, which also tests the first export.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from connectors.datasets import wiki_article
+from streams import embed
+from streams.embed.base import Embedder
+from streams.embed.onnx import _providers, mean_pool, model_dir
+from streams.embed.onnx_export import ModelLayout, exported, fingerprint, layout
+from streams.harness.embed_bench import answer_set, cosines, qa_set, real_chunks, retrieval
+from streams.settings import EmbedSettings, Settings
+
+pytestmark = pytest.mark.unit
+
+ONNX = ("onnx", "onnx-int8")
+Vectors = dict[str, np.ndarray]
+
+
+def _capture_fd2(fn: Callable[[], object]) -> tuple[str, float]:
+    """What ``fn()`` writes to file descriptor 2 (Python and C++ alike), and its seconds."""
+    with tempfile.TemporaryFile(mode="w+") as out:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(out.fileno(), 2)
+        start = time.perf_counter()
+        try:
+            fn()
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        return out.read(), time.perf_counter() - start
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def first_export(cache_dir: Path) -> tuple[str, float]:
+    """The first load of onnx-int8 into an empty cache: its stderr and seconds (export + quantization)."""
+    return _capture_fd2(lambda: embed.load(EmbedSettings(backend="onnx-int8"), cache_dir))
+
+
+@pytest.fixture(scope="module")
+def load_output(cache_dir: Path, first_export: tuple[str, float]) -> dict[str, tuple[Embedder, str]]:
+    """Each backend, loaded once, and what loading it wrote to stderr."""
+    loaded: dict[str, Embedder] = {}
+
+    def load(backend: str) -> None:
+        loaded[backend] = embed.load(EmbedSettings.model_validate({"backend": backend}), cache_dir)
+
+    errs = {b: _capture_fd2(partial(load, b))[0] for b in ("torch", *ONNX)}
+    return {b: (loaded[b], errs[b]) for b in errs}
+
+
+@pytest.fixture(scope="module")
+def backends(load_output: dict[str, tuple[Embedder, str]]) -> dict[str, Embedder]:
+    return {b: e for b, (e, _) in load_output.items()}
+
+
+@pytest.fixture(scope="module")
+def chunks(backends: dict[str, Embedder]) -> list[str]:
+    return real_chunks(backends["torch"].token_counter(), 1000, max_tokens=200, overlap_tokens=32)
+
+
+@pytest.fixture(scope="module")
+def vectors(backends: dict[str, Embedder], chunks: list[str]) -> dict[str, Vectors]:
+    """Per backend: chunk vectors and both QA sets' document and query vectors, computed once."""
+    (docs, queries), (answers, _) = qa_set(), answer_set()
+    return {b: {"chunks": e.encode(chunks), "docs": e.encode(docs), "answers": e.encode(answers),
+                "queries": e.encode(queries)} for b, e in backends.items()}
+
+
+def test_first_export_prints_one_line_and_leaves_only_the_models(first_export: tuple[str, float],
+                                                                   cache_dir: Path) -> None:
+    err, seconds = first_export
+    assert err.splitlines() == ["[embed] exporting all-MiniLM-L6-v2 to ONNX int8 (first time only) ..."], err
+    (folder,) = (cache_dir / "onnx").iterdir()
+    assert folder.name.startswith("all-MiniLM-L6-v2-")
+    assert sorted(p.name for p in folder.iterdir()) == ["model-int8.onnx", "model.onnx"]
+    print(f"first export + quantization: {seconds:.1f}s")
+
+
+def test_an_existing_export_is_reused_silently(backends: dict[str, Embedder], cache_dir: Path,
+                                               capfd: pytest.CaptureFixture[str]) -> None:
+    model = layout(model_dir(None), "all-MiniLM-L6-v2")
+    for quantized in (False, True):
+        path = exported(model, cache_dir, quantized)
+        before = path.stat().st_mtime_ns
+        assert exported(model, cache_dir, quantized) == path and path.stat().st_mtime_ns == before
+    assert capfd.readouterr().err == ""
+
+
+def test_loading_a_backend_writes_nothing(load_output: dict[str, tuple[Embedder, str]]) -> None:
+    # No "Loading weights" progress bar (torch) and no onnxruntime notices: a log line says it instead.
+    assert {b: err for b, (_, err) in load_output.items()} == {"torch": "", "onnx": "", "onnx-int8": ""}
+
+
+def test_fingerprint_follows_config_and_weights(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text('{"hidden_size": 384}')
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"0" * 10)
+    model = ModelLayout("m", tmp_path, tmp_path, 256)
+    first = fingerprint(model)
+    assert fingerprint(model) == first
+    weights.write_bytes(b"0" * 11)
+    assert fingerprint(model) != first
+    (tmp_path / "config.json").write_text('{"hidden_size": 768}')
+    assert len({first, fingerprint(model)}) == 2
+
+
+def test_unsupported_modules_are_refused_with_the_way_out(tmp_path: Path) -> None:
+    (tmp_path / "modules.json").write_text(
+        '[{"path": "", "type": "sentence_transformers.models.Transformer"},'
+        ' {"path": "2_Dense", "type": "sentence_transformers.models.Dense"}]')
+    with pytest.raises(ValueError, match="HEADWATER_EMBED__BACKEND=torch"):
+        layout(tmp_path, "m")
+
+
+def test_same_window_and_distinct_model_ids(backends: dict[str, Embedder]) -> None:
+    assert {e.max_tokens for e in backends.values()} == {254}
+    assert {e.dimension for e in backends.values()} == {384}
+    assert [e.model_id for e in backends.values()] == [
+        "all-MiniLM-L6-v2", "all-MiniLM-L6-v2+onnx", "all-MiniLM-L6-v2+onnx-int8"]
+
+
+def test_token_counts_match_torch(backends: dict[str, Embedder], chunks: list[str]) -> None:
+    ref, mine = backends["torch"].token_counter(), backends["onnx"].token_counter()
+    texts = [*chunks[:200], wiki_article(0), "", "  Naïve café, ½ déjà-vu!  "]
+    assert [mine(t) for t in texts] == [ref(t) for t in texts]
+
+
+def test_encode_keeps_order_shape_and_unit_length(backends: dict[str, Embedder], chunks: list[str]) -> None:
+    e = backends["onnx"]
+    texts = [chunks[0], "short", chunks[1] * 3, "", chunks[2][:40]]  # mixed lengths: sorted, then unsorted
+    vecs = e.encode(texts)
+    one_by_one = np.concatenate([e.encode([t]) for t in texts])
+    assert vecs.dtype == np.float32 and vecs.shape == (5, 384)
+    assert np.allclose(vecs, one_by_one, atol=1e-5)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    assert e.encode([]).shape == (0, 384)
+
+
+def test_long_texts_are_truncated_like_torch(backends: dict[str, Embedder]) -> None:
+    long = wiki_article(1)  # thousands of tokens: only the first 256 are embedded
+    ref = backends["torch"].encode([long])
+    assert cosines(backends["onnx"].encode([long]), ref)[0] > 0.9999
+
+
+@pytest.mark.parametrize("backend", ONNX)
+def test_vectors_agree_with_torch(backend: str, vectors: dict[str, Vectors]) -> None:
+    cos = cosines(vectors[backend]["chunks"], vectors["torch"]["chunks"])
+    print(f"{backend}: cosine to torch mean {cos.mean():.4f} min {cos.min():.4f} over {len(cos)} chunks")
+    assert len(cos) == 1000
+    assert cos.mean() >= (0.9999 if backend == "onnx" else 0.99), (cos.mean(), cos.min())
+    assert cos.min() >= (0.999 if backend == "onnx" else 0.98), (cos.mean(), cos.min())  # no outlier text
+
+
+@pytest.mark.parametrize("docs", ["docs", "answers"])
+@pytest.mark.parametrize("backend", ONNX)
+def test_retrieval_within_one_point_of_torch(backend: str, docs: str, vectors: dict[str, Vectors]) -> None:
+    ref = retrieval(vectors["torch"][docs], vectors["torch"]["queries"])
+    got = retrieval(vectors[backend][docs], vectors[backend]["queries"])
+    print(f"{backend} question -> {docs}: recall@1 {got.recall_at_1:.3f} (torch {ref.recall_at_1:.3f}), "
+          f"MRR@5 {got.mrr_at_5:.3f} (torch {ref.mrr_at_5:.3f})")
+    assert ref.recall_at_1 > (0.9 if docs == "docs" else 0.2)  # the set measures something
+    assert abs(got.recall_at_1 - ref.recall_at_1) <= 0.01
+    assert abs(got.mrr_at_5 - ref.mrr_at_5) <= 0.01
+
+
+def test_mean_pool_ignores_padding() -> None:
+    tokens = np.array([[[1.0, 3.0], [3.0, 5.0], [100.0, 100.0]]], dtype=np.float32)
+    assert mean_pool(tokens, np.array([[1, 1, 0]])).tolist() == [[2.0, 4.0]]
+
+
+def test_cuda_without_the_provider_falls_back_to_cpu_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        assert _providers("cuda:1")[0] == ("CUDAExecutionProvider", {"device_id": 1})
+        return
+    with caplog.at_level(logging.WARNING, logger="headwater.embed"):
+        assert _providers("cuda") == ["CPUExecutionProvider"]
+    assert "no CUDAExecutionProvider" in caplog.text
+    assert _providers("cpu") == ["CPUExecutionProvider"]
+
+
+def test_backend_is_an_environment_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEADWATER_EMBED__BACKEND", "torch")
+    assert Settings().embed.backend == "torch"
+    monkeypatch.setenv("HEADWATER_EMBED__BACKEND", "tensorflow")
+    with pytest.raises(ValueError, match="backend"):
+        Settings()
