@@ -35,16 +35,21 @@ Vectors = dict[str, np.ndarray]
 
 
 def _capture_fd2(fn: Callable[[], object]) -> tuple[str, float]:
-    """What ``fn()`` writes to file descriptor 2 (Python and C++ alike), and its seconds."""
+    """What ``fn()`` writes to file descriptor 2 (Python and C++ alike), and its seconds.
+
+    ``sys.stderr`` is pointed at the same file too: under pytest's capture it is not fd 2.
+    """
     with tempfile.TemporaryFile(mode="w+") as out:
         sys.stderr.flush()
-        saved = os.dup(2)
+        saved, saved_stream = os.dup(2), sys.stderr
         os.dup2(out.fileno(), 2)
+        sys.stderr = out
         start = time.perf_counter()
         try:
             fn()
         finally:
-            sys.stderr.flush()
+            out.flush()
+            sys.stderr = saved_stream
             os.dup2(saved, 2)
             os.close(saved)
         out.seek(0)
