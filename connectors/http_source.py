@@ -38,38 +38,30 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import hmac
-import json
-import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Protocol
 
 from fastapi import FastAPI, HTTPException, Request, Security
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 
 from connectors.config import HttpIngestSettings, TopicSettings
+from connectors.http_auth import (
+    API_KEY,
+    BEARER,
+    Authorize,
+    check_global_keys,
+    check_tenants,
+    given_key,
+    require_caller,
+)
+from connectors.http_body import BadBody, item_bytes, oversize, parse_body, validate_items
 from connectors.producer import Delivered, DeliveryFailed, Producer, QueueFull
 from connectors.source import utcnow
-from schemas import (
-    LIMIT_ENV,
-    AnyEvent,
-    InvalidEvent,
-    encode,
-    message_key,
-    oversize_reason,
-    parse_json,
-    stamp,
-    validate_obj,
-)
+from schemas import AnyEvent, encode, message_key, stamp
 
-__all__ = ["Accepted", "BadBody", "IngestSettings", "LineError", "create_ingest_api", "item_bytes", "oversize",
-           "parse_body", "validate_items"]
-
-AUDIT = logging.getLogger("headwater.audit.access")  # schemas.access.AUDIT_LOGGER
-NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
+__all__ = ["Accepted", "IngestSettings", "create_ingest_api"]
 
 
 class IngestSettings(Protocol):
@@ -82,119 +74,12 @@ class IngestSettings(Protocol):
     def topics(self) -> TopicSettings: ...
 
 
-class Caller(Protocol):
-    """What ``authorize`` returns: a principal-like object (``schemas.access.Principal``)."""
-
-    @property
-    def name(self) -> str: ...
-
-    def may(self, scope: Any) -> bool: ...
-
-    def has_tenant(self, tenant: str) -> bool: ...
-
-
-Authorize = Callable[[str | None], Caller | None]
-
-
 class Accepted(BaseModel):
     """Every event of the request is in Kafka."""
 
     accepted: int
     event_ids: list[str]
 
-
-class BadBody(ValueError):
-    """The body as a whole is unusable (HTTP 400); the message says why."""
-
-
-@dataclass(frozen=True)
-class LineError:
-    """An NDJSON line that is not JSON; reported as that item's error."""
-
-    msg: str
-
-
-# --- parsing and validation (pure) ------------------------------------------------------------
-
-
-def parse_body(body: bytes, content_type: str) -> list[Any]:
-    """The items of a request body: NDJSON lines (bad ones as :class:`LineError`), else the
-    elements of a JSON array, else the one JSON value.
-
-    Raises:
-        BadBody: not UTF-8, not JSON (JSON bodies only), or no item at all.
-    """
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadBody(f"body is not UTF-8 (bad byte at offset {exc.start})") from None
-    items = _ndjson(text) if content_type.split(";")[0].strip().lower() in NDJSON_TYPES else _json(text)
-    if not items:
-        raise BadBody("body holds no events; send an event object, an array of them, or NDJSON lines")
-    return items
-
-
-def _json(text: str) -> list[Any]:
-    try:
-        value = parse_json(text)
-    except InvalidEvent as exc:
-        raise BadBody(f"body is not JSON ({exc.reason}); for one event per line send "
-                      "Content-Type: application/x-ndjson") from None
-    return value if isinstance(value, list) else [value]
-
-
-def _ndjson(text: str) -> list[Any]:
-    items: list[Any] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            try:
-                items.append(parse_json(line))
-            except InvalidEvent as exc:
-                items.append(LineError(f"line {number} is not JSON: {exc.reason}"))
-    return items
-
-
-def item_bytes(item: Any) -> int:
-    """The size of one parsed item as compact JSON: what its event will weigh, give or take defaults."""
-    try:
-        return len(json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode())
-    except (ValueError, TypeError, RecursionError):  # a LineError, or too deep to write again
-        return 0
-
-
-def validate_items(items: Sequence[Any]) -> tuple[list[AnyEvent], list[dict[str, Any]]]:
-    """The valid events, and ``{"index": i, "errors": [...]}`` for each invalid item (pure)."""
-    events: list[AnyEvent] = []
-    problems: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
-        if isinstance(item, LineError):
-            problems.append({"index": index, "errors": [{"loc": "", "msg": item.msg}]})
-            continue
-        try:
-            events.append(validate_obj(item))
-        except InvalidEvent as exc:
-            problems.append({"index": index, "errors": exc.errors})
-        except Exception as exc:  # noqa: BLE001 - a bug on one item is that item's 422, never a 500
-            problems.append({"index": index, "errors": [{"loc": "", "msg": f"cannot validate ({exc!r:.200})"}]})
-    return events, problems
-
-
-def oversize(values: Sequence[int], limit: int) -> str | None:
-    """The 413 detail when an item is above the event limit, else None (pure)."""
-    big = [(i, n) for i, n in enumerate(values) if n > limit]
-    if not big:
-        return None
-    index, size = big[0]
-    more = f" ({len(big) - 1} more too)" if len(big) > 1 else ""
-    return (f"{oversize_reason(f'event {index}', size, limit)}{more}; nothing was produced: split it, "
-            f"or raise {LIMIT_ENV} on the workers and the broker's message.max.bytes with it")
-
-
-# --- the app ----------------------------------------------------------------------------------
-
-
-_API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="One of HEADWATER_HTTP__API_KEYS")
-_BEARER = HTTPBearer(auto_error=False, description="Authorization: Bearer <one of HEADWATER_HTTP__API_KEYS>")
 
 _EXAMPLE = {"kind": "sensor", "event_id": "dev-1-0001", "source": "gateway",
             "event_time": "2026-01-01T00:00:00Z",
@@ -229,14 +114,14 @@ def create_ingest_api(settings: IngestSettings, producer: Producer, *, authorize
 
     @app.post("/v1/events", status_code=202, response_model=Accepted, responses=_ERRORS,
               openapi_extra=_BODY_DOC)
-    async def post_events(request: Request, api_key: Annotated[str | None, Security(_API_KEY)] = None,
-                          bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)] = None
+    async def post_events(request: Request, api_key: Annotated[str | None, Security(API_KEY)] = None,
+                          bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None
                           ) -> Accepted:
         """Validate every event (all or nothing), stamp ``ingest_time``, produce, wait for Kafka."""
-        given = api_key or (bearer.credentials if bearer else None)
-        caller = _caller(authorize, given) if authorize else None
+        given = given_key(api_key, bearer)
+        caller = require_caller(authorize, given) if authorize else None
         if authorize is None:
-            _authorize(keys, given)
+            check_global_keys(keys, given)
         body = await _read_body(request, http.max_body_bytes)
         items = _parsed(body, request.headers.get("content-type", ""))
         if len(items) > http.max_in_flight:
@@ -247,7 +132,7 @@ def create_ingest_api(settings: IngestSettings, producer: Producer, *, authorize
         if problems:
             raise HTTPException(422, problems)
         if caller is not None:
-            _check_tenants(caller, events)
+            check_tenants(caller, events)
         now = clock()
         stamped = [stamp(e, now) for e in events]
         values = [encode(e) for e in stamped]
@@ -261,49 +146,6 @@ def create_ingest_api(settings: IngestSettings, producer: Producer, *, authorize
         return {"status": "ok", **producer.counters()}
 
     return app
-
-
-def _audit(who: str, reason: str, status: int, tenant: str | None = None, action: str = "ingest") -> None:
-    """One audit line (the format of ``schemas.access.audit_line``); names and reasons only."""
-    AUDIT.warning(json.dumps({"who": who, "action": action, "outcome": "denied", "when": utcnow().isoformat(),
-                              "tenant": tenant, "reason": reason, "status": status}, sort_keys=True))
-
-
-def _caller(authorize: Authorize, given: str | None) -> Caller:
-    caller = authorize(given)
-    if caller is None:
-        reason = ("missing or unknown API key: send Authorization: Bearer <key> with a key from "
-                  "`headwater keys create NAME --tenant T --scope ingest`")
-        _audit("anonymous", reason, 401)
-        raise HTTPException(401, reason, headers={"WWW-Authenticate": "Bearer"})
-    if not caller.may("ingest"):
-        reason = f"key {caller.name!r} lacks the 'ingest' scope"
-        _audit(caller.name, reason, 403)
-        raise HTTPException(403, reason)
-    return caller
-
-
-def _check_tenants(caller: Caller, events: Sequence[AnyEvent]) -> None:
-    """403 with one reason per event of a foreign tenant: the whole request is refused."""
-    foreign = [(i, e) for i, e in enumerate(events) if not caller.has_tenant(e.tenant)]
-    if not foreign:
-        return
-    for tenant in sorted({e.tenant for _, e in foreign}):
-        deletes = any(getattr(e.payload, "deleted", False) for _, e in foreign if e.tenant == tenant)
-        _audit(caller.name, f"may not write tenant {tenant!r}", 403, tenant, "delete" if deletes else "ingest")
-    raise HTTPException(403, [{"index": i, "tenant": e.tenant, "msg": f"key {caller.name!r} may not write tenant "
-                                                                     f"{e.tenant!r}"} for i, e in foreign])
-
-
-def _authorize(keys: list[bytes], given: str | None) -> None:
-    """The deprecated global keys: any of them may write any tenant."""
-    if not keys:
-        return
-    how = "send X-API-Key: <key> or Authorization: Bearer <key> with a key from HEADWATER_HTTP__API_KEYS"
-    if not given:
-        raise HTTPException(401, f"missing API key: {how}", headers={"WWW-Authenticate": "Bearer"})
-    if not any(hmac.compare_digest(given.encode(), key) for key in keys):
-        raise HTTPException(401, f"unknown API key: {how}", headers={"WWW-Authenticate": "Bearer"})
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

@@ -28,16 +28,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message
 from confluent_kafka import Producer as _Kafka
 
 from connectors.config import KafkaSettings, kafka_config
+from connectors.inflight import Slots, resolve
 from schemas import AnyEvent, encode, message_key
 
 log = logging.getLogger(__name__)
@@ -75,85 +75,6 @@ class QueueFull(Exception):
     """Too many records await confirmation; retry later (HTTP: 503)."""
 
 
-@dataclass(eq=False)
-class _Waiter:
-    wake: Callable[[], object]
-    granted: bool = False
-
-
-@dataclass
-class _Slots:
-    """A first-come-first-served counting semaphore usable from threads and event loops.
-
-    A freed slot is handed to the oldest waiter; while any waiter is queued (granted or
-    not) newcomers queue behind it, so records are produced in the order sends began.
-    """
-
-    limit: int
-    used: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _queue: deque[_Waiter] = field(default_factory=deque)
-
-    def try_take(self) -> bool:
-        with self._lock:
-            if self.used < self.limit and not self._queue:
-                self.used += 1
-                return True
-            return False
-
-    async def take(self) -> None:
-        loop = asyncio.get_running_loop()
-        ready: asyncio.Future[None] = loop.create_future()
-        waiter = self._enqueue(lambda: loop.call_soon_threadsafe(_resolve, ready, None))
-        if waiter is None:
-            return
-        try:
-            await ready
-        except asyncio.CancelledError:
-            if self._leave(waiter):  # granted just before the cancel: pass the slot on
-                self.give()
-            raise
-        self._leave(waiter)
-
-    def take_sync(self, timeout: float) -> bool:
-        ready = threading.Event()
-        waiter = self._enqueue(ready.set)
-        if waiter is None:
-            return True
-        ready.wait(timeout)
-        return self._leave(waiter)
-
-    def give(self) -> None:
-        """Free one slot: hand it to the oldest waiter not yet granted, else count it free."""
-        with self._lock:
-            waiter = next((w for w in self._queue if not w.granted), None)
-            if waiter is None:
-                self.used -= 1
-                return
-            waiter.granted = True
-        try:
-            waiter.wake()
-        except RuntimeError:  # its event loop is closed: nobody will use the slot, pass it on
-            self._leave(waiter)
-            self.give()
-
-    def _enqueue(self, wake: Callable[[], object]) -> _Waiter | None:
-        with self._lock:
-            if self.used < self.limit and not self._queue:
-                self.used += 1
-                return None
-            waiter = _Waiter(wake)
-            self._queue.append(waiter)
-            return waiter
-
-    def _leave(self, waiter: _Waiter) -> bool:
-        """Dequeue ``waiter``; True when it was granted a slot (which it now owns)."""
-        with self._lock:
-            if waiter in self._queue:
-                self._queue.remove(waiter)
-        return waiter.granted
-
-
 class Producer:
     """Idempotent, acks=all producer with awaited delivery and a bounded in-flight queue.
 
@@ -172,7 +93,7 @@ class Producer:
             "message.max.bytes": kafka.message_max_bytes,  # max_event_bytes plus room for key and headers
         })
         self.max_event_bytes = kafka.max_event_bytes  # the doors check events against it before sending
-        self._slots = _Slots(max_in_flight)
+        self._slots = Slots(max_in_flight)
         self._counts = {"produced": 0, "failed": 0, "in_flight": 0}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -304,15 +225,6 @@ def _delivered(msg: Message) -> Delivered:
 def _settle_threadsafe(loop: asyncio.AbstractEventLoop, fut: asyncio.Future[Delivered],
                        result: Delivered | DeliveryFailed) -> None:
     try:
-        loop.call_soon_threadsafe(_resolve, fut, result)
+        loop.call_soon_threadsafe(resolve, fut, result)
     except RuntimeError:  # the loop is closed: nobody awaits this record any more
         pass
-
-
-def _resolve(fut: asyncio.Future[Any], result: Any) -> None:
-    if fut.done():
-        return
-    if isinstance(result, BaseException):
-        fut.set_exception(result)
-    else:
-        fut.set_result(result)
