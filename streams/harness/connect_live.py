@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +20,7 @@ from streams.harness.connect_kit import (
     _count_once,
     _producer,
 )
+from streams.harness.serving import serving
 from streams.observe.metrics import percentile
 
 # --- mqtt -------------------------------------------------------------------------------------
@@ -133,7 +130,7 @@ async def _http(s: Any, case: _Case) -> Result:
 
     load = _Load()
     with _producer(s, "http", max_in_flight=s.http.max_in_flight) as producer, \
-            _serving(create_ingest_api(s, producer)) as url:
+            serving(create_ingest_api(s, producer), name="bench-uvicorn") as url:
         async with httpx.AsyncClient(base_url=url, timeout=60,
                                      limits=httpx.Limits(max_connections=HTTP_CLIENTS)) as client:
             deadline, start = case.deadline(), time.monotonic()
@@ -168,29 +165,3 @@ def _body(client: int) -> bytes:
 
 def _percentiles(latencies: list[float]) -> dict[str, float]:
     return {"p50_ms": percentile(latencies, 50) * 1000, "p99_ms": percentile(latencies, 99) * 1000}
-
-
-@contextmanager
-def _serving(app: Any) -> Iterator[str]:
-    """``app`` under uvicorn on a free loopback port, in a background thread; yields its URL."""
-    import uvicorn
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, name="bench-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise OSError(f"the ingest API did not start on 127.0.0.1:{port}")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
-
-

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -19,6 +15,7 @@ from pydantic import SecretStr
 from connectors.config import KafkaSettings
 from connectors.http_source import create_ingest_api
 from connectors.producer import Producer
+from streams.harness.serving import serving
 from streams.settings import Settings
 from tests.integration.kafka_kit import count, fresh_topics, read
 
@@ -178,28 +175,6 @@ def test_healthz_and_openapi(s: Settings, producer: Producer) -> None:
     op = spec.json()["paths"]["/v1/events"]["post"]
     assert "application/x-ndjson" in op["requestBody"]["content"]
     assert {"202", "401", "413", "422", "503"} <= set(op["responses"])
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """``app`` under a real uvicorn server on a free loopback port, in a thread; yields its URL."""
-    import uvicorn
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
 
 
 def _big_document(limit: int) -> dict[str, Any]:

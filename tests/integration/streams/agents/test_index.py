@@ -55,6 +55,14 @@ def _expected_uuids(events: list[AnyEvent], embedder: Embedder, settings: Settin
     return {r.uuid for r in expected_records(events, embedder, settings)}
 
 
+def _own_worker(settings: Settings, embedder: Embedder, tmp_path: Path, tenant: str, n: int, *,
+                offset: int) -> tuple[Worker, list[AnyEvent], set[str]]:
+    """A worker of the test's own (it kills and restarts it), ``n`` Jeopardy events and their expected uuids."""
+    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path)
+    events = realdata.jeopardy_events(tenant, n, offset=offset)
+    return w, events, _expected_uuids(events, embedder, settings)
+
+
 def test_mixed_real_events_index_exactly_the_expected_chunks(worker: Worker, client: Any, embedder: Embedder,
                                                              settings: Settings) -> None:
     tenant = "mixed"
@@ -154,10 +162,8 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
         settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
     from connectors.weaviate.client import connect
 
-    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path)
     tenant = "crash"
-    events = realdata.jeopardy_events(tenant, 500, offset=100)
-    expected = _expected_uuids(events, embedder, settings)
+    w, events, expected = _own_worker(settings, embedder, tmp_path, tenant, 500, offset=100)
     w.start()
     client = connect(w.settings.weaviate)
     try:
@@ -214,10 +220,8 @@ def test_weaviate_outage_stalls_the_worker_and_loses_nothing(
     from connectors.weaviate.client import connect
     from streams.stack.weaviate import Weaviate
 
-    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path)
     tenant = "outage"
-    events = realdata.jeopardy_events(tenant, 60, offset=400)
-    expected = _expected_uuids(events, embedder, settings)
+    w, events, expected = _own_worker(settings, embedder, tmp_path, tenant, 60, offset=400)
     weaviate = Weaviate(settings)
     w.start()
     try:
