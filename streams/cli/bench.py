@@ -16,9 +16,12 @@ from streams.settings import Settings
 @click.option("--lanes", is_flag=True, help="App/sensor freshness during a backfill of --docs articles instead.")
 @click.option("--sensors", type=int, default=0, help="Readings/s for this many readings instead.")
 @click.option("--edits", is_flag=True, help="Edit-to-searchable latency in a --docs corpus; cost of re-sending it.")
+@click.option("--peers", is_flag=True,
+              help="The same --docs job through a hand-written loop, LlamaIndex, Quix Streams and Headwater.")
+@click.option("--runs", default=1, show_default=True, help="With --peers: repeat, and print the medians.")
 @_friendly
 def bench(docs: int, app_events: int, freshness_seconds: float, curation_only: bool, lanes: bool, sensors: int,
-          edits: bool) -> None:
+          edits: bool, peers: bool, runs: int) -> None:
     """Embedding ceiling vs pipeline throughput, freshness percentiles, worker peak RSS."""
     from streams import stack
     from streams.harness import bench as b
@@ -27,6 +30,12 @@ def bench(docs: int, app_events: int, freshness_seconds: float, curation_only: b
     s = Settings()
     if not port_open("127.0.0.1", s.stack.kafka_port):
         stack.up(s)
+    if peers:
+        from streams.harness import bench_peers
+
+        bench_peers.quiet()
+        bench_peers.run(s, docs=docs, runs=runs)
+        return
     if curation_only:
         b.run_curation(s)
         return

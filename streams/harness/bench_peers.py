@@ -1,0 +1,327 @@
+"""``headwater bench --peers``: one job through Headwater and its peers, side by side, in one run.
+
+The job: the first N wiki100 articles, cut into ~200-token chunks, embedded by the *same*
+embedder object (model and backend; Headwater's worker loads the same one from the same
+settings) and upserted into the same Weaviate, one fresh collection per system. The clock
+runs from "the documents are in a Kafka topic" (every record acknowledged; the system is
+started, its model loaded and its consumer assigned) to "all chunks are searchable" (the
+collection's count equals the expected count). LlamaIndex, not a Kafka system, gets the
+documents in memory after they were read back from a topic, and is timed from there.
+
+Systems: a hand-written confluent-kafka loop, LlamaIndex's ``IngestionPipeline``, Quix
+Streams with a batching sink, a Headwater worker process, and, on the same articles plus
+30 % copies under other ids, Headwater with curation against the hand-written loop.
+Extra peers need ``pip install -e '.[bench]'``; missing ones are named and skipped.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+
+from schemas import DocumentEvent, encode, message_key
+from streams.embed.base import Embedder
+from streams.harness import peer_kafka as pk
+from streams.observe.console import say
+from streams.settings import Settings
+
+EXTRA_PEERS = {"llamaindex": ("llama_index.core", "llama_index.vector_stores.weaviate"), "quix": ("quixstreams",)}
+DUP_SHARE = 0.3
+PARTITIONS = 3
+
+
+@dataclass(frozen=True)
+class Job:
+    corpus: str
+    events: list[DocumentEvent]
+
+    @property
+    def mb(self) -> float:
+        return sum(len(e.payload.text.encode()) for e in self.events) / 1e6
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One system's run: what it stored, where, and how long until all of it was searchable."""
+
+    system: str
+    corpus: str
+    docs: int
+    chunks: int  # counted in Weaviate after the clock stopped
+    expected: int
+    mb: float
+    seconds: float
+    collection: str
+    tenant: str | None = None
+
+    @property
+    def docs_s(self) -> float:
+        return self.docs / self.seconds
+
+    @property
+    def chunks_s(self) -> float:
+        return self.chunks / self.seconds
+
+    @property
+    def mb_s(self) -> float:
+        return self.mb / self.seconds
+
+
+def quiet() -> None:
+    """Keep the peers' library chatter off the terminal: call before they are imported."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    for name in ("quixstreams", "llama_index", "httpx", "weaviate"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def missing_peers() -> dict[str, list[str]]:
+    """Extra peers whose packages are not installed: peer -> missing modules."""
+    def absent(module: str) -> bool:
+        try:
+            return importlib.util.find_spec(module) is None
+        except ModuleNotFoundError:
+            return True
+
+    gone = {peer: [m for m in modules if absent(m)] for peer, modules in EXTRA_PEERS.items()}
+    return {peer: mods for peer, mods in gone.items() if mods}
+
+
+def articles(n: int, tenant: str) -> Job:
+    from connectors import datasets
+
+    return Job("wiki100", [e for e in datasets.wiki_events(tenant, n) if isinstance(e, DocumentEvent)])
+
+
+def with_copies(job: Job, share: float = DUP_SHARE) -> Job:
+    """The job plus copies (alternately exact and near: spacing changed, a note added) making ``share`` of it."""
+    n = max(1, round(len(job.events) * share / (1 - share)))
+    copies = []
+    for i in range(n):
+        src = job.events[i % len(job.events)]
+        text = src.payload.text if i % 2 == 0 else src.payload.text.replace(". ", ".  ") + "\n\n(mirrored copy)"
+        doc_id = f"{src.payload.doc_id}-copy{i}"
+        copies.append(src.model_copy(update={"event_id": f"{src.event_id}-copy{i}", "payload": src.payload.model_copy(
+            update={"doc_id": doc_id, "text": text, "uri": f"mirror/{doc_id}"})}))
+    return Job(f"{job.corpus} +{share:.0%} copies", job.events + copies)
+
+
+def produce(settings: Settings, topic: str, events: Sequence[DocumentEvent]) -> None:
+    """Every event handed to Headwater's producer, then every delivery awaited."""
+    from connectors.producer import Producer
+
+    producer = Producer(settings.kafka, client_id="headwater-bench-peers", linger_ms=2)
+    try:
+        for future in [producer.submit(topic, encode(e), message_key(e)) for e in events]:
+            future.result(60)
+    finally:
+        producer.close()
+
+
+def race(peer: pk.KafkaPeer, ready: Callable[[], bool], send: Callable[[], None], searchable: Callable[[], int],
+         expected: int, label: str, timeout_s: float = 900) -> float:
+    """Seconds from the last acknowledged record to ``expected`` searchable; the peer runs in this thread."""
+    took: list[float] = []
+    failed: list[BaseException] = []
+    quit_ = threading.Event()
+
+    def clock() -> None:
+        try:
+            pk.wait_until(lambda: quit_.is_set() or ready(), 120, f"{label}: consumer assignment")
+            send()
+            start = last = time.monotonic()
+            while not quit_.is_set() and (n := searchable()) < expected:
+                if time.monotonic() - start > timeout_s:
+                    raise TimeoutError(f"{label}: {n}/{expected} chunks searchable after {timeout_s:.0f} s")
+                if time.monotonic() - last > 10:
+                    last = time.monotonic()
+                    say(f"[peers] {label}: {n}/{expected} chunks searchable after {last - start:.0f} s")
+                time.sleep(0.05)
+            took.append(time.monotonic() - start)
+        except BaseException as exc:  # noqa: BLE001 - handed to the peer's thread, raised there
+            failed.append(exc)
+        finally:
+            peer.stop()
+
+    watcher = threading.Thread(target=clock, name=f"clock-{label}", daemon=True)
+    watcher.start()
+    try:
+        peer.run()
+    finally:
+        quit_.set()
+        watcher.join(60)
+    if failed:
+        raise failed[0]
+    return took[0]
+
+
+def _kafka_peer(name: str, settings: Settings, client: Any, embedder: Embedder, job: Job) -> Outcome:
+    from connectors import kafka_admin
+
+    suffix = uuid.uuid4().hex[:6]
+    topic, collection = f"peers-{suffix}-{name}", f"Peers_{suffix}_{name}"
+    cut = pk.chunker(embedder, settings)
+    expected = sum(len(cut(e.payload.text)) for e in job.events)
+    kafka_admin.create_topics(settings.kafka, [topic], PARTITIONS)
+    try:
+        pk.create_collection(client, collection)
+        peer = _make(name, settings, topic, client, collection, embedder, cut)
+        took = race(peer, lambda: pk.assigned(settings, peer.group, topic, PARTITIONS),
+                    lambda: produce(settings, topic, job.events), lambda: pk.count(client, collection),
+                    expected, name)
+    finally:
+        kafka_admin.delete_topics(settings.kafka, [topic])
+    return Outcome(name, job.corpus, len(job.events), pk.count(client, collection), expected, job.mb, took,
+                   collection)
+
+
+def _make(name: str, settings: Settings, topic: str, client: Any, collection: str, embedder: Embedder,
+          cut: pk.Chunker) -> pk.KafkaPeer:
+    if name == "quix":
+        from streams.harness.peer_quix import QuixPeer
+
+        return QuixPeer(settings, topic, client, collection, embedder, cut)
+    return pk.HandWritten(settings, topic, client, collection, embedder, cut)
+
+
+def _llamaindex(settings: Settings, client: Any, embedder: Embedder, job: Job) -> Outcome:
+    from connectors import kafka_admin
+    from streams.harness.peer_llamaindex import ingest
+
+    suffix = uuid.uuid4().hex[:6]
+    topic, collection = f"peers-{suffix}-llamaindex", f"Peers_{suffix}_llamaindex"
+    kafka_admin.create_topics(settings.kafka, [topic], PARTITIONS)
+    try:
+        produce(settings, topic, job.events)
+        docs = read_back(settings, topic, len(job.events))
+    finally:
+        kafka_admin.delete_topics(settings.kafka, [topic])
+    chunks, took = ingest(docs, client, collection, embedder, settings)
+    return Outcome("llamaindex", job.corpus, len(docs), pk.count(client, collection), chunks, job.mb, took,
+                   collection)
+
+
+def read_back(settings: Settings, topic: str, n: int, timeout_s: float = 60) -> list[tuple[str, str]]:
+    """``(doc_id, text)`` of the first ``n`` records of ``topic``, as a consumer reads them."""
+    import json
+
+    from confluent_kafka import Consumer
+
+    consumer = Consumer(pk.consumer_config(settings, f"peer-read-{uuid.uuid4().hex[:8]}"))
+    consumer.subscribe([topic])
+    out: list[tuple[str, str]] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(out) < n and time.monotonic() < deadline:
+            for m in consumer.consume(64, timeout=0.5):
+                if m.error() is None and (value := m.value()) is not None:
+                    payload = json.loads(value)["payload"]
+                    out.append((payload["doc_id"], payload["text"]))
+    finally:
+        consumer.close()
+    if len(out) < n:
+        raise TimeoutError(f"read {len(out)}/{n} documents back from {topic} in {timeout_s:.0f} s")
+    return out
+
+
+def one_run(settings: Settings, client: Any, embedder: Embedder, docs: int, peers: Sequence[str]) -> list[Outcome]:
+    """Every system once on the articles, then the hand-written loop and Headwater on the copies.
+
+    Collections are kept (the caller checks or drops them: :func:`drop`); topics are deleted.
+    """
+    from streams.harness.peer_headwater import headwater
+
+    tenant = f"peers-{uuid.uuid4().hex[:6]}"
+    plain = articles(docs, tenant)
+    copied = with_copies(plain)
+    steps: list[tuple[str, Callable[[], Outcome]]] = []
+    for name in peers:
+        if name == "llamaindex":
+            steps.append((name, lambda: _llamaindex(settings, client, embedder, plain)))
+        elif name in ("handwritten", "quix"):
+            steps.append((name, partial(_kafka_peer, name, settings, client, embedder, plain)))
+    steps += [("headwater", lambda: headwater(settings, client, embedder, plain, "headwater")),
+              ("handwritten", lambda: _kafka_peer("handwritten", settings, client, embedder, copied)),
+              ("headwater", lambda: headwater(settings, client, embedder, copied, "headwater"))]
+    out: list[Outcome] = []
+    try:
+        for name, step in steps:
+            out.append(step())
+            o = out[-1]
+            say(f"[peers] {name} ({o.corpus}): {o.chunks}/{o.expected} chunks searchable, {o.seconds:.1f} s")
+    except BaseException:
+        drop(client, out)
+        raise
+    return out
+
+
+def drop(client: Any, outcomes: Sequence[Outcome]) -> None:
+    """Delete the outcomes' collections (and a Headwater worker's ledger beside its collection)."""
+    names = [n for o in outcomes for n in (o.collection, f"{o.collection}Ledger")]
+    client.collections.delete([n for n in names if client.collections.exists(n)])
+
+
+def medians(runs: Sequence[Sequence[Outcome]]) -> list[Outcome]:
+    """Per system and corpus, the run with the median seconds (the figures of one real run, not a blend)."""
+    out = []
+    for i, first in enumerate(runs[0]):
+        same = sorted((r[i] for r in runs), key=lambda o: o.seconds)
+        mid = statistics.median_low([o.seconds for o in same])
+        out.append(replace(first, seconds=mid, chunks=next(o.chunks for o in same if o.seconds == mid)))
+    return out
+
+
+def table(outcomes: Sequence[Outcome]) -> list[str]:
+    """A markdown table; "x fastest" compares MB/s with the fastest system on the same corpus."""
+    best = {c: max(o.mb_s for o in outcomes if o.corpus == c) for c in {o.corpus for o in outcomes}}
+    lines = ["| system | corpus | docs | chunks stored | s to searchable | docs/s | chunks/s | MB/s | x fastest |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for o in outcomes:
+        lines.append(f"| {o.system} | {o.corpus} | {o.docs} | {o.chunks} | {o.seconds:.1f} | {o.docs_s:.2f} | "
+                     f"{o.chunks_s:.1f} | {o.mb_s:.3f} | {o.mb_s / best[o.corpus]:.2f}x |")
+    return lines
+
+
+def install_hint(missing: dict[str, list[str]]) -> str:
+    names = ", ".join(f"{peer} ({' '.join(mods)})" for peer, mods in missing.items())
+    return f"[peers] not installed, skipped: {names}; install them with: pip install -e '.[bench]'"
+
+
+def run(settings: Settings, docs: int = 8, runs: int = 1) -> list[Outcome]:
+    """Measure ``runs`` times, print the table of medians, drop everything it created; returns the medians."""
+    from connectors.weaviate.client import connect
+    from streams import embed
+
+    missing = missing_peers()
+    if missing:
+        say(install_hint(missing))
+    peers = ["handwritten", *(p for p in EXTRA_PEERS if p not in missing)]
+    embedder = embed.load(settings.embed)
+    embedder.warm_up()
+    client = connect(settings.weaviate)
+    done: list[list[Outcome]] = []
+    try:
+        for i in range(runs):
+            say(f"[peers] run {i + 1}/{runs}: {docs} wiki100 articles through {', '.join(peers)}, headwater")
+            outcomes = one_run(settings, client, embedder, docs, peers)
+            drop(client, outcomes)
+            done.append(outcomes)
+    finally:
+        client.close()
+    result = medians(done)
+    print(f"\nheadwater bench --peers --docs {docs} ({'median of ' + str(runs) if runs > 1 else '1'} run)")
+    print(f"every system embeds with the same model and backend ({embedder.model_id}): one embedder object in "
+          "this process, and the Headwater worker loads the same one from the same settings; this compares "
+          "pipelines, not models.")
+    print("\n".join(table(result)) + "\n", flush=True)
+    return result

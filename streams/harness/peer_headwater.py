@@ -1,0 +1,55 @@
+"""Headwater itself in ``headwater bench --peers``: a real worker process on topics of its own.
+
+The worker loads the embedder from the same settings as the bench (same model, same
+backend), on a fresh embedding cache, so nothing is pre-computed. What it must store is
+the independent oracle's count (:func:`streams.harness.bench.expected_records`): with
+curation on (the default), copies and low-quality chunks never reach the index.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any
+
+from connectors import kafka_admin
+from streams.embed.base import Embedder
+from streams.harness import peer_kafka as pk
+from streams.settings import Settings
+
+
+class WorkerPeer:
+    """The work happens in the worker process; this side only waits for the clock to stop it."""
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        self._stop.wait()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def headwater(settings: Settings, client: Any, embedder: Embedder, job: Any, label: str) -> Any:
+    """One worker, one job: the :class:`~streams.harness.bench_peers.Outcome`; the collection is kept."""
+    from streams.harness.bench import _fresh_worker, expected_records
+    from streams.harness.bench_peers import PARTITIONS, Outcome, produce, race
+
+    logs = settings.stack.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    expected = len(expected_records(job.events, embedder, settings))
+    worker = _fresh_worker(settings, logs)
+    w = worker.settings
+    tenant = job.events[0].tenant
+    try:
+        peer = WorkerPeer(w.worker.app_id)
+        took = race(peer, lambda: pk.assigned(settings, peer.group, w.topics.document, PARTITIONS),
+                    lambda: produce(settings, w.topics.document, job.events),
+                    lambda: pk.count(client, w.weaviate.collection, tenant), expected, label)
+    finally:
+        worker.kill(signal.SIGTERM)
+        kafka_admin.delete_topics(settings.kafka, [*w.topics.inputs(), w.topics.dead_letter])
+    stored = pk.count(client, w.weaviate.collection, tenant)
+    return Outcome(label, job.corpus, len(job.events), stored, expected, job.mb, took, w.weaviate.collection, tenant)
