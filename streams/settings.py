@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.config import (
@@ -24,7 +24,12 @@ from connectors.config import (
 )
 from streams.transforms.curate.quality import BLOCKED_WORDS, TOXIC_PATTERNS
 
-__all__ = ["KafkaSettings", "MqttSettings", "Settings", "TopicSettings", "WeaviateSettings"]
+__all__ = ["KafkaSettings", "MqttSettings", "Settings", "StackCredentials", "TopicSettings", "WeaviateSettings",
+           "credentials_path", "load_stack_credentials", "with_kafka_credentials", "with_weaviate_credentials"]
+
+CREDENTIALS_FILE = "credentials.json"
+# The native stack listens on loopback only: its credentials are never sent to any other host.
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def _xdg(var: str, fallback: str) -> Path:
@@ -48,6 +53,65 @@ class StackSettings(BaseModel):
     weaviate_data_port: int = 7947
     weaviate_raft_port: int = 8300
     weaviate_raft_rpc_port: int = 8301
+    # Ask `stack up` for SASL/SCRAM + ACLs on Kafka and API keys + RBAC on Weaviate. Only a new data dir
+    # can become secure (Kafka's SCRAM users are written when its storage is formatted); once it is, its
+    # credentials file keeps it secure whatever this says.
+    secure: bool = False
+
+
+class StackCredentials(BaseModel):
+    """What ``headwater stack up --secure`` generated once: ``<data_dir>/credentials.json``, mode 0600."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kafka_mechanism: Literal["SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_username: str = "headwater"
+    kafka_password: SecretStr
+    controller_username: str = "controller"
+    controller_password: SecretStr
+    weaviate_user: str = "headwater"
+    weaviate_api_key: SecretStr
+
+
+def credentials_path(data_dir: Path) -> Path:
+    return data_dir / CREDENTIALS_FILE
+
+
+def load_stack_credentials(data_dir: Path) -> StackCredentials | None:
+    """The secure stack's credentials, or None when the stack in ``data_dir`` is not secure."""
+    path = credentials_path(data_dir)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    try:
+        return StackCredentials.model_validate_json(text)
+    except ValidationError as exc:
+        raise ValueError(f"{path} is not a valid stack credentials file ({exc.error_count()} errors): restore it "
+                         "from a backup, or run `headwater stack down --wipe` and `headwater stack up --secure` "
+                         "(deletes the stack's data)") from None
+
+
+def _loopback(bootstrap_servers: str) -> bool:
+    hosts = [server.strip().rpartition(":")[0].strip("[]") for server in bootstrap_servers.split(",")]
+    return all(host in LOOPBACK for host in hosts)
+
+
+def with_kafka_credentials(kafka: KafkaSettings, creds: StackCredentials) -> KafkaSettings:
+    """``kafka`` with the stack's SCRAM user, unless it names its own SASL or a broker off this host."""
+    if kafka.sasl_mechanism or not _loopback(kafka.bootstrap_servers):
+        return kafka
+    return kafka.model_copy(update={
+        "security_protocol": "SASL_SSL" if kafka.security_protocol.upper().endswith("SSL") else "SASL_PLAINTEXT",
+        "sasl_mechanism": creds.kafka_mechanism, "sasl_username": creds.kafka_username,
+        "sasl_password": creds.kafka_password})
+
+
+def with_weaviate_credentials(weaviate: WeaviateSettings, creds: StackCredentials) -> WeaviateSettings:
+    """``weaviate`` with the stack's API key, unless it has a key of its own or names another host."""
+    if weaviate.api_key is not None or weaviate.host not in LOOPBACK:
+        return weaviate
+    return weaviate.model_copy(update={"api_key": creds.weaviate_api_key})
 
 
 class ChunkSettings(BaseModel):
@@ -169,12 +233,14 @@ class Settings(BaseSettings):
         env_prefix="HEADWATER_", env_nested_delimiter="__", frozen=True, extra="ignore"
     )
 
-    kafka: KafkaSettings = KafkaSettings()
-    weaviate: WeaviateSettings = WeaviateSettings()
+    # First: the kafka and weaviate validators below read the stack's data dir (fields validate in order).
+    stack: StackSettings = StackSettings()
+    # validate_default: the validators run for the defaults too, where the stack's credentials matter most.
+    kafka: KafkaSettings = Field(default=KafkaSettings(), validate_default=True)
+    weaviate: WeaviateSettings = Field(default=WeaviateSettings(), validate_default=True)
     mqtt: MqttSettings = MqttSettings()
     mqtt_source: MqttSourceSettings = MqttSourceSettings()
     http: HttpIngestSettings = HttpIngestSettings()
-    stack: StackSettings = StackSettings()
     topics: TopicSettings = TopicSettings()
     chunk: ChunkSettings = ChunkSettings()
     embed: EmbedSettings = EmbedSettings()
@@ -182,3 +248,22 @@ class Settings(BaseSettings):
     curate: CurateSettings = CurateSettings()
     worker: WorkerSettings = WorkerSettings()
     auth: AuthSettings = AuthSettings()
+
+    # The one place a secure stack's credentials reach Headwater: every command builds Settings, so the
+    # worker, the connectors and the CLI all authenticate without being told (README: "Access control").
+    @field_validator("kafka", mode="after")
+    @classmethod
+    def _kafka_stack_credentials(cls, kafka: KafkaSettings, info: ValidationInfo) -> KafkaSettings:
+        creds = _stack_credentials(info)
+        return with_kafka_credentials(kafka, creds) if creds else kafka
+
+    @field_validator("weaviate", mode="after")
+    @classmethod
+    def _weaviate_stack_credentials(cls, weaviate: WeaviateSettings, info: ValidationInfo) -> WeaviateSettings:
+        creds = _stack_credentials(info)
+        return with_weaviate_credentials(weaviate, creds) if creds else weaviate
+
+
+def _stack_credentials(info: ValidationInfo) -> StackCredentials | None:
+    stack = info.data.get("stack")
+    return load_stack_credentials(stack.data_dir) if isinstance(stack, StackSettings) else None

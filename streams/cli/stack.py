@@ -23,17 +23,31 @@ _NODES = click.option("--nodes", type=click.IntRange(1, 5), default=1, show_defa
 
 @stack.command("up")
 @_NODES
+@click.option("--secure", is_flag=True,
+              help="Kafka SASL/SCRAM with ACLs and Weaviate API keys with RBAC, credentials generated once into "
+                   "<data_dir>/credentials.json (mode 0600) and used by every Headwater command. Only for a new "
+                   "data dir; a secure one stays secure. Same as HEADWATER_STACK__SECURE=true.")
 @_friendly
-def stack_up(nodes: int) -> None:
+def stack_up(nodes: int, secure: bool) -> None:
     """Install (first time), start and wait for every service."""
     from streams import stack as st
 
+    settings = _with_secure(Settings(), secure)
     if nodes > 1:
         from streams.stack import cluster
 
-        _print_status(cluster.up(Settings(), nodes))
+        if settings.stack.secure:
+            raise st.StackError("--secure is for the single-node stack only (a cluster's nodes would each need "
+                                "the SCRAM users at format time): run `headwater stack up --secure` without --nodes")
+        _print_status(cluster.up(settings, nodes))
         return
-    _print_status(st.up(Settings()))
+    _print_status(st.up(settings))
+
+
+def _with_secure(settings: Settings, secure: bool) -> Settings:
+    if not secure:
+        return settings
+    return settings.model_copy(update={"stack": settings.stack.model_copy(update={"secure": True})})
 
 
 @stack.command("down")
@@ -66,6 +80,8 @@ def stack_status(nodes: int) -> None:
     else:
         rows = st.status(Settings())
     _print_status(rows)
+    if nodes == 1:
+        click.echo(st.security(Settings()), err=True)  # stderr: stdout stays the table that scripts read
     sys.exit(0 if all(r.state == "ready" for r in rows) else 3)
 
 
@@ -82,6 +98,7 @@ def stack_logs(service: str, lines: int) -> None:
 
 
 def _print_status(rows: list[Any]) -> None:
-    click.echo(f"{'service':10} {'state':9} {'version':9} {'pid':>7}  {'address':38} data")
+    click.echo(f"{'service':10} {'state':9} {'version':9} {'pid':>7}  {'address':38} {'auth':11} data")
     for r in rows:
-        click.echo(f"{r.name:10} {r.state:9} {r.version:9} {r.pid or '-':>7}  {r.address:38} {r.data_dir}")
+        click.echo(f"{r.name:10} {r.state:9} {r.version:9} {r.pid or '-':>7}  {r.address:38} {r.auth:11} "
+                   f"{r.data_dir}")

@@ -1,8 +1,9 @@
 """The native local stack: Kafka, Weaviate and Mosquitto as processes on 127.0.0.1.
 
 ``up`` is idempotent (a running service is left alone), ``down`` keeps the data,
-``down(wipe=True)`` removes it. Failures raise :class:`StackError` with a one-line
-message naming the cause, what to do, and the log file.
+``down(wipe=True)`` removes it. ``up`` with ``stack.secure`` on a new data dir makes a secure
+stack (:mod:`streams.stack.credentials`), which stays secure until wiped. Failures raise
+:class:`StackError` with a one-line message naming the cause, what to do, and the log file.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from streams.observe.console import say
-from streams.settings import Settings
+from streams.settings import Settings, credentials_path, load_stack_credentials
+from streams.stack import credentials
 from streams.stack.kafka import Kafka
 from streams.stack.mosquitto import Mosquitto
 from streams.stack.process import ServiceProcess, StackError, port_in_use, wait_until
 from streams.stack.weaviate import Weaviate
 
-__all__ = ["StackError", "ServiceStatus", "up", "down", "status", "services"]
+__all__ = ["StackError", "ServiceStatus", "up", "down", "status", "services", "security"]
 
 
 class Service(Protocol):
@@ -30,6 +32,8 @@ class Service(Protocol):
     def address(self) -> str: ...
     @property
     def version(self) -> str: ...
+    @property
+    def auth(self) -> str: ...
     def install(self) -> None: ...
     def start(self) -> None: ...
     def ready(self) -> bool: ...
@@ -45,6 +49,7 @@ class ServiceStatus:
     pid: int | None
     data_dir: str
     log_file: str
+    auth: str = "none"  # how clients authenticate: "scram+acl", "apikey+rbac", "anonymous", ...
 
 
 def services(settings: Settings) -> list[Service]:
@@ -75,7 +80,8 @@ def _await_one(svc: Service, timeout_s: float) -> None:
 def up(settings: Settings) -> list[ServiceStatus]:
     """Install what is missing, start what is stopped, and wait until every service is ready."""
     started = time.monotonic()
-    svcs = services(settings)
+    secure = credentials.resolve(settings.stack.data_dir, settings.stack.secure, Kafka(settings).storage())
+    svcs = services(settings)  # after resolve: each service reads the credentials file it may have made
     for svc in svcs:
         svc.install()
     for svc in svcs:
@@ -84,6 +90,8 @@ def up(settings: Settings) -> list[ServiceStatus]:
         _await_one(svc, settings.stack.ready_timeout_s)
         say(f"[stack] {svc.name} ready at {svc.address}")
     say(f"[stack] up in {time.monotonic() - started:.1f}s; data in {settings.stack.data_dir}")
+    if secure is not None:
+        say(f"[stack] {security(settings)}")
     return status(settings)
 
 
@@ -95,6 +103,7 @@ def down(settings: Settings, wipe: bool = False) -> None:
         if wipe:
             svc.wipe()
     if wipe:
+        credentials_path(settings.stack.data_dir).unlink(missing_ok=True)
         say(f"[stack] data removed from {settings.stack.data_dir}")
 
 
@@ -104,5 +113,16 @@ def status(settings: Settings) -> list[ServiceStatus]:
         pid = svc.proc.pid()
         state = "stopped" if pid is None else ("ready" if svc.ready() else "starting")
         out.append(ServiceStatus(svc.name, state, str(svc.version), svc.address, pid,
-                                 str(settings.stack.data_dir / svc.name), str(svc.proc.log_file)))
+                                 str(settings.stack.data_dir / svc.name), str(svc.proc.log_file), svc.auth))
     return out
+
+
+def security(settings: Settings) -> str:
+    """One line: whether the stack in the data dir is secure, and where its credentials are (never them)."""
+    path = credentials_path(settings.stack.data_dir)
+    creds = load_stack_credentials(settings.stack.data_dir)
+    if creds is None:
+        return ("secure: no (anonymous Kafka and Weaviate; `headwater stack up --secure` on a new data dir "
+                "turns authentication on)")
+    return (f"secure: yes (Kafka SASL/{creds.kafka_mechanism} with ACLs, Weaviate API key with RBAC; "
+            f"Headwater's user {creds.kafka_username!r}, credentials in {path}, mode 0600)")

@@ -11,6 +11,7 @@ from streams.stack.process import ServiceProcess, StackError, port_open
 
 class Mosquitto:
     name = "mosquitto"
+    auth = "anonymous"  # loopback only; MQTT auth is not part of the secure stack yet
 
     def __init__(self, settings: Settings) -> None:
         self.s = settings

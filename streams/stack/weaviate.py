@@ -1,7 +1,8 @@
 """Weaviate as a local process, built once from its Go module.
 
 Started with persistence, no vectorizer module (Headwater brings its own vectors),
-anonymous access unless an API key is set.
+anonymous access unless an API key is set; a secure stack (``stack up --secure``) has
+API-key authentication and RBAC, its generated key belonging to the one root user.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import shutil
 import urllib.error
 import urllib.request
 
-from streams.settings import Settings
+from pydantic import SecretStr
+
+from streams.settings import Settings, StackCredentials, load_stack_credentials
 from streams.stack.process import ServiceProcess, StackError, run_with_progress
 
 
@@ -29,10 +32,21 @@ class Weaviate:
         st = settings.stack
         self.ports = [settings.weaviate.http_port, settings.weaviate.grpc_port, st.weaviate_gossip_port,
                       st.weaviate_data_port, st.weaviate_raft_port, st.weaviate_raft_rpc_port]
+        self.creds = load_stack_credentials(settings.stack.data_dir)
 
     @property
     def address(self) -> str:
         return f"http://127.0.0.1:{self.s.weaviate.http_port} grpc :{self.s.weaviate.grpc_port}"
+
+    @property
+    def auth(self) -> str:
+        if self.creds is not None:
+            return "apikey+rbac"
+        return "anonymous" if self.s.weaviate.api_key is None else "apikey"
+
+    @property
+    def api_key(self) -> SecretStr | None:
+        return self.creds.weaviate_api_key if self.creds else self.s.weaviate.api_key
 
     def install(self) -> None:
         if self.binary.exists():
@@ -75,7 +89,9 @@ class Weaviate:
             "GOMAXPROCS": "2",
             "PROMETHEUS_MONITORING_ENABLED": "false",
         }
-        if w.api_key is not None:
+        if self.creds is not None:
+            env |= secure_env(self.creds)
+        elif w.api_key is not None:
             env |= {
                 "AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED": "false",
                 "AUTHENTICATION_APIKEY_ENABLED": "true",
@@ -95,8 +111,8 @@ class Weaviate:
     def _get(self, path: str) -> bytes | None:
         url = f"http://127.0.0.1:{self.s.weaviate.http_port}{path}"
         req = urllib.request.Request(url)  # noqa: S310 - loopback URL built from settings
-        if self.s.weaviate.api_key is not None:
-            req.add_header("Authorization", f"Bearer {self.s.weaviate.api_key.get_secret_value()}")
+        if self.api_key is not None:
+            req.add_header("Authorization", f"Bearer {self.api_key.get_secret_value()}")
         try:
             with urllib.request.urlopen(req, timeout=2) as resp:  # noqa: S310
                 return resp.read() if resp.status == 200 else None
@@ -115,3 +131,20 @@ class Weaviate:
 
     def wipe(self) -> None:
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def secure_env(c: StackCredentials) -> dict[str, str]:
+    """API keys and RBAC (names as read by Weaviate 1.39's usecases/config/environment.go)."""
+    return {
+        "AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED": "false",
+        "AUTHENTICATION_APIKEY_ENABLED": "true",
+        "AUTHENTICATION_APIKEY_ALLOWED_KEYS": c.weaviate_api_key.get_secret_value(),
+        "AUTHENTICATION_APIKEY_USERS": c.weaviate_user,
+        # Users made at run time by the root user (client.users.db.create) start with no role at all:
+        # how a least-privilege key (a read-only search service) is added without a restart.
+        "AUTHENTICATION_DB_USERS_ENABLED": "true",
+        "AUTHORIZATION_RBAC_ENABLED": "true",
+        "AUTHORIZATION_RBAC_ROOT_USERS": c.weaviate_user,
+        # The Go profiling listener answers on every interface without authentication: closed when secure.
+        "GO_PROFILING_DISABLE": "true",
+    }
