@@ -1,11 +1,12 @@
 """The index agent: Kafka input topics -> plan -> Weaviate, offsets committed after.
 
-- events are batched (``embed.batch_max_events`` events or ``embed.batch_timeout_ms``);
+- records are gathered into adaptive batches while the last batch is written
+  (:mod:`streams.agents.batching`: bounded by events and by estimated work);
 - bad records go to the dead-letter topic with the reason in headers, never crash the agent;
 - a batch is acknowledged only after Weaviate accepted it; while Weaviate is down the
   agent retries with backoff and does not move past the batch. Each message holds an
-  extra reference until then, so even the ack that ``take_events`` performs on
-  shutdown cannot commit an unwritten offset.
+  extra reference until then, so the ack that faust performs as the stream moves on
+  cannot commit an unwritten offset.
 
 Effectively-once comes from at-least-once delivery plus deterministic object ids.
 """
@@ -26,6 +27,7 @@ from weaviate.exceptions import WeaviateConnectionError
 from connectors.weaviate.client import TargetUnavailable
 from schemas.chunk import KafkaPosition
 from streams.agents import dead_letter
+from streams.agents.batching import Gather, Lane, work
 from streams.agents.runtime import Runtime
 from streams.indexer import Outcome
 from streams.plan import Plan
@@ -45,24 +47,35 @@ class Channels:
 
 
 def register(app: faust.App, rt: Runtime, channels: Channels) -> None:
-    """Register one index agent per lane on ``app``; each lane batches, plans and writes on its own."""
+    """Register one index agent per lane on ``app``; each lane gathers, plans and writes on its own."""
+    for lane, topic in (("urgent", channels.urgent), ("bulk", channels.bulk)):
+        app.agent(topic, name=f"headwater.index.{lane}")(_agent(rt, channels, lane))
+
+
+def _agent(rt: Runtime, channels: Channels, lane: str) -> Any:
     s = rt.settings
-    within = s.embed.batch_timeout_ms / 1000
-    lanes = (("urgent", channels.urgent, s.embed.batch_max_events),
-             ("bulk", channels.bulk, s.worker.document_batch_max))
-    for lane, topic, batch_n in lanes:
-        app.agent(topic, name=f"headwater.index.{lane}")(_agent(rt, channels, lane, batch_n, within))
+    kinds = {s.topics.sensor: "sensor", s.topics.app: "app", s.topics.document: "document"}
+    objects = s.curate.sensor_readings == "index"
+    bulk = lane == "bulk"
+    max_events = s.worker.document_batch_max if bulk else s.embed.batch_max_events
+    max_work = s.worker.document_batch_max_work if bulk else s.worker.batch_max_work
 
-
-def _agent(rt: Runtime, channels: Channels, lane: str, batch_n: int, within: float) -> Any:
     async def index(stream: faust.StreamT[bytes]) -> None:
-        # take_events is on faust's Stream, not on the StreamT protocol agents are typed with.
-        async for batch in cast("faust.Stream[bytes]", stream).take_events(batch_n, within=within):
-            for e in batch:
-                e.message.incref()  # held until Weaviate accepted the batch; see module docstring
+        async def process(batch: list[Any]) -> None:
             await handle(rt, channels, [item(e) for e in batch], lane)
             for e in batch:
                 await stream.ack(e)
+
+        gather: Gather[Any] = Gather(max_events, max_work, s.embed.batch_timeout_ms / 1000)
+        feed = Lane(gather, process)
+        try:
+            # events() is on faust's Stream, not on the StreamT protocol agents are typed with.
+            async for e in cast("faust.Stream[bytes]", stream).events():
+                e.message.incref()  # held until Weaviate accepted its batch; see module docstring
+                m = e.message
+                await feed.put(e, work(kinds.get(m.topic, "app"), len(m.value or b""), objects))
+        finally:
+            feed.close()
 
     return index
 
@@ -90,6 +103,7 @@ async def handle(rt: Runtime, channels: Channels, items: list[Item], lane: str =
     c["chunks.written"] += len(outcome.written)
     c["chunks.deleted"] += outcome.deleted
     c["obsolete"] += outcome.skipped_obsolete
+    c["readings.coalesced"] += plan.coalesced
     c["documents.unchanged"] += outcome.unchanged
     c["batches"] += 1
     await account(rt, channels.audit, plan, outcome)

@@ -19,6 +19,9 @@ import numpy as np
 from streams.embed.base import Embedder
 
 
+_TOUCH_EVERY_S = 60.0
+
+
 class CachedEmbedder:
     """An :class:`Embedder` in front of another; only misses reach the model."""
 
@@ -30,8 +33,11 @@ class CachedEmbedder:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # A lost tail after a power cut only costs re-embedding; a sync per write would cost a sensor fleet.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB, used REAL)")
         self._lock = threading.Lock()
+        self._touched: dict[str, float] = {}  # key -> when its recency was last written
 
     @property
     def forward_calls(self) -> int:
@@ -70,15 +76,23 @@ class CachedEmbedder:
             marks = ",".join("?" * len(part))  # only placeholders are formatted in; values are bound
             rows = self._db.execute(f"SELECT key, vec FROM emb WHERE key IN ({marks})", part)  # noqa: S608
             out |= {k: np.frombuffer(v, dtype=np.float32) for k, v in rows}
-        if out:
-            now = time.time()
-            self._db.executemany("UPDATE emb SET used=? WHERE key=?", [(now, k) for k in out])
+        now = time.time()
+        # Recency is kept to the minute: a sensor fleet hits the same keys every second, and a write
+        # per hit would cost more than the lookup. One transaction: autocommit makes each row its own.
+        stale = [k for k in out if now - self._touched.get(k, 0.0) > _TOUCH_EVERY_S]
+        if stale:
+            if len(self._touched) > 100_000:
+                self._touched.clear()
+            with self._db:
+                self._db.executemany("UPDATE emb SET used=? WHERE key=?", [(now, k) for k in stale])
+            self._touched |= dict.fromkeys(stale, now)
         return out
 
     def _put(self, fresh: dict[str, np.ndarray]) -> None:
         now = time.time()
-        self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?)",
-                             [(k, np.asarray(v, dtype=np.float32).tobytes(), now) for k, v in fresh.items()])
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?)",
+                                 [(k, np.asarray(v, dtype=np.float32).tobytes(), now) for k, v in fresh.items()])
         (count,) = self._db.execute("SELECT COUNT(*) FROM emb").fetchone()
         if count > self.max_entries:
             self._db.execute("DELETE FROM emb WHERE key IN (SELECT key FROM emb ORDER BY used LIMIT ?)",

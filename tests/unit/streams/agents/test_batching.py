@@ -1,0 +1,86 @@
+"""Adaptive batching: bounds hold for any arrival pattern, order is kept, nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streams.agents.batching import Gather, Lane, work
+
+pytestmark = pytest.mark.unit
+
+
+def test_work_is_estimated_from_kind_and_size() -> None:
+    assert work("sensor", 300, readings_are_objects=False) == 0.0
+    assert work("sensor", 300, readings_are_objects=True) == 1.0
+    assert work("app", 300, readings_are_objects=False) == 1.0
+    assert work("document", 100, readings_are_objects=False) == 1.0
+    assert work("document", 80_000, readings_are_objects=False) == 100.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(costs=st.lists(st.floats(0, 50), min_size=1, max_size=120), max_events=st.integers(1, 30),
+       max_work=st.floats(1, 100), pauses=st.lists(st.sampled_from([0.0, 0.0, 0.001, 0.004]), min_size=1))
+def test_batches_keep_order_and_bounds_and_lose_nothing(costs: list[float], max_events: int, max_work: float,
+                                                        pauses: list[float]) -> None:
+    seen: list[list[int]] = []
+
+    async def process(batch: list[int]) -> None:
+        seen.append(batch)
+        await asyncio.sleep(pauses[len(seen) % len(pauses)])  # the writer is sometimes slow
+
+    async def main() -> None:
+        lane: Lane[int] = Lane(Gather(max_events, max_work, within_s=0.002), process)
+        for i, c in enumerate(costs):
+            await lane.put(i, c)
+            if pauses[i % len(pauses)]:
+                await asyncio.sleep(pauses[i % len(pauses)])
+        while sum(map(len, seen)) < len(costs):
+            await asyncio.sleep(0.001)
+        lane.close()
+
+    asyncio.run(main())
+    assert [i for b in seen for i in b] == list(range(len(costs)))
+    for b in seen:
+        assert 1 <= len(b) <= max_events
+        # over the work bound only by the record that filled it
+        assert len(b) == 1 or sum(costs[i] for i in b[:-1]) < max_work
+
+
+def test_batches_grow_while_the_writer_is_busy() -> None:
+    sizes: list[int] = []
+
+    async def process(batch: list[int]) -> None:
+        sizes.append(len(batch))
+        await asyncio.sleep(0.05)
+
+    async def main() -> None:
+        lane: Lane[int] = Lane(Gather(10_000, 1e9, within_s=0.001), process)
+        for i in range(2_000):
+            await lane.put(i, 0.0)
+            if i % 100 == 0:
+                await asyncio.sleep(0.01)
+        while sum(sizes) < 2_000:
+            await asyncio.sleep(0.01)
+        lane.close()
+
+    asyncio.run(main())
+    assert sizes[0] == 1  # quiet start: the first record goes at once
+    assert max(sizes) >= 100  # a backlog gathered behind a busy writer goes in one batch
+
+
+def test_a_failing_processor_stops_the_feeder() -> None:
+    async def process(batch: list[int]) -> None:
+        raise RuntimeError("boom")
+
+    async def main() -> None:
+        lane: Lane[int] = Lane(Gather(1, 10, within_s=0.0), process)
+        with pytest.raises(RuntimeError, match="boom"):
+            for i in range(100):
+                await lane.put(i, 1.0)
+                await asyncio.sleep(0.001)
+
+    asyncio.run(main())
