@@ -132,8 +132,11 @@ class EmbedSettings(BaseModel):
     backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
     device: str = "cpu"
     batch_size: int = 32  # texts per forward pass (larger is slower on CPU)
-    batch_max_events: int = 128  # a worker batch closes at this many events ...
-    batch_timeout_ms: int = 200  # ... or after this long
+    # A batch is gathered while the previous one is written, and handed over when the worker is free and
+    # it holds this many events, or `worker.batch_max_work` estimated texts, or its oldest event waited
+    # this long: small batches when the stream is quiet, large ones under a backlog.
+    batch_max_events: int = 20_000
+    batch_timeout_ms: int = 50
     threads: int | None = None  # intra-op threads of the backend; None = all cores
     torch_threads: int | None = None  # older name of `threads`; both backends read either
 
@@ -214,7 +217,11 @@ class WorkerSettings(BaseModel):
     upsert_batch_max: int = 256  # objects per Weaviate insert request (also bounded by size)
     # Documents have a lane of their own, in batches of at most this many events, so that a backfill
     # never holds sensor readings and app events behind it and becomes searchable article by article.
-    document_batch_max: int = 4
+    document_batch_max: int = 16
+    # Estimated texts to embed per batch (an app event 1, a document ~1 per 800 bytes, a sensor reading
+    # in state mode 0): work is committed progressively, so a backfill is searchable article by article.
+    batch_max_work: int = 256
+    document_batch_max_work: int = 64  # the same for the document lane: the first article within ~2 s
 
 
 class AuthSettings(BaseModel):
