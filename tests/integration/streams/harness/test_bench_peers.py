@@ -1,0 +1,56 @@
+"""``headwater bench --peers`` on 2 wiki100 articles against the real Kafka, Weaviate and model.
+
+Every available system runs (the hand-written loop and Headwater always; LlamaIndex and
+Quix Streams where the venv has them). Outcomes, not timings: each collection holds
+exactly what its system must store, the table has a positive row per system, and on the
+corpus with copies Headwater stores fewer chunks than the peer that embeds them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from streams.harness.bench import expected_records
+from streams.harness.bench_peers import EXTRA_PEERS, articles, drop, missing_peers, one_run, table
+from streams.harness.peer_kafka import chunker, count
+from streams.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def _rows(lines: list[str]) -> list[list[str]]:
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+
+
+def test_each_system_stores_its_chunks_and_headwater_drops_the_copies(settings: Settings, weaviate_client: Any,
+                                                                      embedder: Any) -> None:
+    peers = ["handwritten", *(p for p in EXTRA_PEERS if p not in missing_peers())]
+    outcomes = one_run(settings, weaviate_client, embedder, 2, peers)
+    try:
+        plain = {o.system: o for o in outcomes if o.corpus == "wiki100"}
+        copied = {o.system: o for o in outcomes if o.corpus != "wiki100"}
+        assert set(plain) == {*peers, "headwater"} and set(copied) == {"handwritten", "headwater"}
+        for o in outcomes:
+            assert count(weaviate_client, o.collection, o.tenant) == o.expected == o.chunks, o
+
+        # What each must store, from outside the bench: the chunker's cut for a peer, the oracle for Headwater.
+        job = articles(2, plain["headwater"].tenant or "")
+        cut = chunker(embedder, settings)
+        assert plain["handwritten"].chunks == sum(len(cut(e.payload.text)) for e in job.events)
+        assert plain["headwater"].chunks == len(expected_records(job.events, embedder, settings))
+
+        # The copies cost the peer embeddings and objects; Headwater drops them and stores nothing more.
+        assert copied["handwritten"].chunks > plain["handwritten"].chunks
+        assert copied["headwater"].chunks < copied["handwritten"].chunks
+        assert copied["headwater"].chunks == plain["headwater"].chunks
+
+        rows = _rows(table(outcomes))
+        assert [(r[0], r[1]) for r in rows] == [(o.system, o.corpus) for o in outcomes]
+        for r in rows:
+            figures = [float(c.rstrip("x")) for c in r[2:]]
+            assert all(f > 0 for f in figures), r
+    finally:
+        drop(weaviate_client, outcomes)
+    assert not any(weaviate_client.collections.exists(o.collection) for o in outcomes)
