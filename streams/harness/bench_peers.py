@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import importlib.util
 import statistics
-import threading
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
-from schemas import DocumentEvent, encode, message_key
+from schemas import DocumentEvent
 from streams.embed.base import Embedder
 from streams.harness import peer_kafka as pk
 from streams.observe.console import say
@@ -116,55 +114,6 @@ def with_copies(job: Job, share: float = DUP_SHARE) -> Job:
     return Job(f"{job.corpus} +{share:.0%} copies", job.events + copies)
 
 
-def produce(settings: Settings, topic: str, events: Sequence[DocumentEvent]) -> None:
-    """Every event handed to Headwater's producer, then every delivery awaited."""
-    from connectors.producer import Producer
-
-    producer = Producer(settings.kafka, client_id="headwater-bench-peers", linger_ms=2)
-    try:
-        for future in [producer.submit(topic, encode(e), message_key(e)) for e in events]:
-            future.result(60)
-    finally:
-        producer.close()
-
-
-def race(peer: pk.KafkaPeer, ready: Callable[[], bool], send: Callable[[], None], searchable: Callable[[], int],
-         expected: int, label: str, timeout_s: float = 900) -> float:
-    """Seconds from the last acknowledged record to ``expected`` searchable; the peer runs in this thread."""
-    took: list[float] = []
-    failed: list[BaseException] = []
-    quit_ = threading.Event()
-
-    def clock() -> None:
-        try:
-            pk.wait_until(lambda: quit_.is_set() or ready(), 120, f"{label}: consumer assignment")
-            send()
-            start = last = time.monotonic()
-            while not quit_.is_set() and (n := searchable()) < expected:
-                if time.monotonic() - start > timeout_s:
-                    raise TimeoutError(f"{label}: {n}/{expected} chunks searchable after {timeout_s:.0f} s")
-                if time.monotonic() - last > 10:
-                    last = time.monotonic()
-                    say(f"[peers] {label}: {n}/{expected} chunks searchable after {last - start:.0f} s")
-                time.sleep(0.05)
-            took.append(time.monotonic() - start)
-        except BaseException as exc:  # noqa: BLE001 - handed to the peer's thread, raised there
-            failed.append(exc)
-        finally:
-            peer.stop()
-
-    watcher = threading.Thread(target=clock, name=f"clock-{label}", daemon=True)
-    watcher.start()
-    try:
-        peer.run()
-    finally:
-        quit_.set()
-        watcher.join(60)
-    if failed:
-        raise failed[0]
-    return took[0]
-
-
 def _kafka_peer(name: str, settings: Settings, client: Any, embedder: Embedder, job: Job) -> Outcome:
     from connectors import kafka_admin
 
@@ -176,9 +125,12 @@ def _kafka_peer(name: str, settings: Settings, client: Any, embedder: Embedder, 
     try:
         pk.create_collection(client, collection)
         peer = _make(name, settings, topic, client, collection, embedder, cut)
-        took = race(peer, lambda: pk.assigned(settings, peer.group, topic, PARTITIONS),
-                    lambda: produce(settings, topic, job.events), lambda: pk.count(client, collection),
-                    expected, name)
+        took = pk.race(peer, lambda: pk.assigned(settings, peer.group, topic, PARTITIONS),
+                       lambda: pk.produce(settings, topic, job.events), lambda: pk.count(client, collection),
+                       expected, name)
+    except BaseException:
+        client.collections.delete(collection)
+        raise
     finally:
         kafka_admin.delete_topics(settings.kafka, [topic])
     return Outcome(name, job.corpus, len(job.events), pk.count(client, collection), expected, job.mb, took,
@@ -202,36 +154,17 @@ def _llamaindex(settings: Settings, client: Any, embedder: Embedder, job: Job) -
     topic, collection = f"peers-{suffix}-llamaindex", f"Peers_{suffix}_llamaindex"
     kafka_admin.create_topics(settings.kafka, [topic], PARTITIONS)
     try:
-        produce(settings, topic, job.events)
-        docs = read_back(settings, topic, len(job.events))
+        pk.produce(settings, topic, job.events)
+        docs = pk.read_back(settings, topic, len(job.events))
     finally:
         kafka_admin.delete_topics(settings.kafka, [topic])
-    chunks, took = ingest(docs, client, collection, embedder, settings)
+    try:
+        chunks, took = ingest(docs, client, collection, embedder, settings)
+    except BaseException:
+        client.collections.delete(collection)
+        raise
     return Outcome("llamaindex", job.corpus, len(docs), pk.count(client, collection), chunks, job.mb, took,
                    collection)
-
-
-def read_back(settings: Settings, topic: str, n: int, timeout_s: float = 60) -> list[tuple[str, str]]:
-    """``(doc_id, text)`` of the first ``n`` records of ``topic``, as a consumer reads them."""
-    import json
-
-    from confluent_kafka import Consumer
-
-    consumer = Consumer(pk.consumer_config(settings, f"peer-read-{uuid.uuid4().hex[:8]}"))
-    consumer.subscribe([topic])
-    out: list[tuple[str, str]] = []
-    deadline = time.monotonic() + timeout_s
-    try:
-        while len(out) < n and time.monotonic() < deadline:
-            for m in consumer.consume(64, timeout=0.5):
-                if m.error() is None and (value := m.value()) is not None:
-                    payload = json.loads(value)["payload"]
-                    out.append((payload["doc_id"], payload["text"]))
-    finally:
-        consumer.close()
-    if len(out) < n:
-        raise TimeoutError(f"read {len(out)}/{n} documents back from {topic} in {timeout_s:.0f} s")
-    return out
 
 
 def one_run(settings: Settings, client: Any, embedder: Embedder, docs: int, peers: Sequence[str]) -> list[Outcome]:
@@ -294,7 +227,9 @@ def table(outcomes: Sequence[Outcome]) -> list[str]:
 
 def install_hint(missing: dict[str, list[str]]) -> str:
     names = ", ".join(f"{peer} ({' '.join(mods)})" for peer, mods in missing.items())
-    return f"[peers] not installed, skipped: {names}; install them with: pip install -e '.[bench]'"
+    note = (" (quixstreams caps confluent-kafka<2.13 and pydantic<2.14: the extra downgrades both)"
+            if "quix" in missing else "")
+    return f"[peers] not installed, skipped: {names}; install them with: pip install -e '.[bench]'{note}"
 
 
 def run(settings: Settings, docs: int = 8, runs: int = 1) -> list[Outcome]:
@@ -319,9 +254,9 @@ def run(settings: Settings, docs: int = 8, runs: int = 1) -> list[Outcome]:
     finally:
         client.close()
     result = medians(done)
-    print(f"\nheadwater bench --peers --docs {docs} ({'median of ' + str(runs) if runs > 1 else '1'} run)")
+    print(f"\nheadwater bench --peers --docs {docs} ({f'median of {runs} runs' if runs > 1 else '1 run'})")
     print(f"every system embeds with the same model and backend ({embedder.model_id}): one embedder object in "
           "this process, and the Headwater worker loads the same one from the same settings; this compares "
-          "pipelines, not models.")
+          "pipelines, not models. Headwater runs with its defaults (curation on); the peers store every chunk.")
     print("\n".join(table(result)) + "\n", flush=True)
     return result

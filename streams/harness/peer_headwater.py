@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from typing import Any
 
 from connectors import kafka_admin
 from streams.embed.base import Embedder
 from streams.harness import peer_kafka as pk
+from streams.observe.console import say
 from streams.settings import Settings
 
 
@@ -35,7 +37,7 @@ class WorkerPeer:
 def headwater(settings: Settings, client: Any, embedder: Embedder, job: Any, label: str) -> Any:
     """One worker, one job: the :class:`~streams.harness.bench_peers.Outcome`; the collection is kept."""
     from streams.harness.bench import _fresh_worker, expected_records
-    from streams.harness.bench_peers import PARTITIONS, Outcome, produce, race
+    from streams.harness.bench_peers import PARTITIONS, Outcome
 
     logs = settings.stack.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -45,9 +47,15 @@ def headwater(settings: Settings, client: Any, embedder: Embedder, job: Any, lab
     tenant = job.events[0].tenant
     try:
         peer = WorkerPeer(w.worker.app_id)
-        took = race(peer, lambda: pk.assigned(settings, peer.group, w.topics.document, PARTITIONS),
-                    lambda: produce(settings, w.topics.document, job.events),
-                    lambda: pk.count(client, w.weaviate.collection, tenant), expected, label)
+        took = pk.race(peer, lambda: pk.assigned(settings, peer.group, w.topics.document, PARTITIONS),
+                       lambda: pk.produce(settings, w.topics.document, job.events),
+                       lambda: pk.count(client, w.weaviate.collection, tenant), expected, label)
+        time.sleep(1)  # the last batch's stage counters land just after its objects
+        say(f"[peers] {label} ({job.corpus}): worker stage seconds " + ", ".join(
+            f"{k} {v:.1f}" for k, v in worker.metrics()["seconds"].items()))
+    except BaseException:
+        client.collections.delete([w.weaviate.collection, f"{w.weaviate.collection}Ledger"])
+        raise
     finally:
         worker.kill(signal.SIGTERM)
         kafka_admin.delete_topics(settings.kafka, [*w.topics.inputs(), w.topics.dead_letter])

@@ -1,4 +1,4 @@
-"""Peers for ``headwater bench --peers``: what every Kafka peer shares, and the hand-written loop.
+"""Peers for ``headwater bench --peers``: what every Kafka peer shares (produce, the clock), the hand-written loop.
 
 A peer reads the documents Headwater's producer wrote (the JSON envelope), cuts each
 body with Headwater's chunker (so peer and Headwater embed the same texts), encodes with
@@ -16,7 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from schemas import DocumentEvent, encode, message_key
 from streams.embed.base import Embedder
+from streams.observe.console import say
 from streams.settings import Settings
 from streams.transforms.chunk import chunk_text
 
@@ -157,3 +159,73 @@ def wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not within {timeout_s:.0f} s")
         time.sleep(0.1)
+
+
+def produce(settings: Settings, topic: str, events: Sequence[DocumentEvent]) -> None:
+    """Every event handed to Headwater's producer, then every delivery awaited."""
+    from connectors.producer import Producer
+
+    producer = Producer(settings.kafka, client_id="headwater-bench-peers", linger_ms=2)
+    try:
+        for future in [producer.submit(topic, encode(e), message_key(e)) for e in events]:
+            future.result(60)
+    finally:
+        producer.close()
+
+def race(peer: KafkaPeer, ready: Callable[[], bool], send: Callable[[], None], searchable: Callable[[], int],
+         expected: int, label: str, timeout_s: float = 900) -> float:
+    """Seconds from the last acknowledged record to ``expected`` searchable; the peer runs in this thread."""
+    took: list[float] = []
+    failed: list[BaseException] = []
+    quit_ = threading.Event()
+
+    def clock() -> None:
+        try:
+            wait_until(lambda: quit_.is_set() or ready(), 120, f"{label}: consumer assignment")
+            send()
+            start = last = time.monotonic()
+            while not quit_.is_set() and (n := searchable()) < expected:
+                if time.monotonic() - start > timeout_s:
+                    raise TimeoutError(f"{label}: {n}/{expected} chunks searchable after {timeout_s:.0f} s")
+                if time.monotonic() - last > 10:
+                    last = time.monotonic()
+                    say(f"[peers] {label}: {n}/{expected} chunks searchable after {last - start:.0f} s")
+                time.sleep(0.05)
+            took.append(time.monotonic() - start)
+        except BaseException as exc:  # noqa: BLE001 - handed to the peer's thread, raised there
+            failed.append(exc)
+        finally:
+            peer.stop()
+
+    watcher = threading.Thread(target=clock, name=f"clock-{label}", daemon=True)
+    watcher.start()
+    try:
+        peer.run()
+    finally:
+        quit_.set()
+        watcher.join(60)
+    if failed:
+        raise failed[0]
+    return took[0]
+
+def read_back(settings: Settings, topic: str, n: int, timeout_s: float = 60) -> list[tuple[str, str]]:
+    """``(doc_id, text)`` of the first ``n`` records of ``topic``, as a consumer reads them."""
+    import json
+
+    from confluent_kafka import Consumer
+
+    consumer = Consumer(consumer_config(settings, f"peer-read-{uuid.uuid4().hex[:8]}"))
+    consumer.subscribe([topic])
+    out: list[tuple[str, str]] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(out) < n and time.monotonic() < deadline:
+            for m in consumer.consume(64, timeout=0.5):
+                if m.error() is None and (value := m.value()) is not None:
+                    payload = json.loads(value)["payload"]
+                    out.append((payload["doc_id"], payload["text"]))
+    finally:
+        consumer.close()
+    if len(out) < n:
+        raise TimeoutError(f"read {len(out)}/{n} documents back from {topic} in {timeout_s:.0f} s")
+    return out
