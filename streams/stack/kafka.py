@@ -135,7 +135,7 @@ class Kafka:
                                          "--config", str(config), *self._scram_args()),
                               self.proc.log_file, "kafka: formatting storage")
             if self.creds is not None:
-                self.secure_marker.write_text("formatted with the SCRAM users of ../../credentials.json\n")
+                self.secure_marker.write_text("formatted with the SCRAM user of ../credentials.json\n")
         heap = self.s.stack.kafka_heap_opts.split()
         argv = self._java("kafka.Kafka", str(config))
         argv[1:3] = heap

@@ -37,18 +37,23 @@ from streams.embed import Embedder
 from streams.harness.worker_process import Worker, wait_for
 from streams.retrieve.search import SearchRequest, search
 from streams.settings import Settings, credentials_path
+from tests.integration.streams.stack.test_stack import ALT_PORTS
 
 pytestmark = pytest.mark.integration
 
-# Apart from the shared stack (9092, 8080, ...), test_stack.py's (19092, 18080, 15051, ...) and a cluster's.
-PORTS = {
-    "HEADWATER_STACK__KAFKA_PORT": "19192", "HEADWATER_STACK__KAFKA_CONTROLLER_PORT": "19193",
-    "HEADWATER_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:19192",
-    "HEADWATER_WEAVIATE__HTTP_PORT": "18180", "HEADWATER_WEAVIATE__GRPC_PORT": "50152",
-    "HEADWATER_STACK__WEAVIATE_GOSSIP_PORT": "17956", "HEADWATER_STACK__WEAVIATE_DATA_PORT": "17957",
-    "HEADWATER_STACK__WEAVIATE_RAFT_PORT": "18310", "HEADWATER_STACK__WEAVIATE_RAFT_RPC_PORT": "18311",
-    "HEADWATER_MQTT__PORT": "11893",
-}
+
+
+def _shifted(env: dict[str, str], by: int) -> dict[str, str]:
+    """The same settings with every port (a bare port or the end of ``host:port``) moved by ``by``."""
+    def shift(value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        return f"{host}{sep}{int(port) + by}"
+
+    return {key: shift(value) for key, value in env.items()}
+
+
+# Beside the shared stack (9092, 8080, ...), test_stack.py's (19092, 18080, ...) and a cluster's (+10000 per node).
+PORTS = _shifted(ALT_PORTS, 100)
 
 
 @dataclass(frozen=True)
