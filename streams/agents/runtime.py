@@ -55,7 +55,7 @@ class Runtime:
             from streams.embed.cache import CachedEmbedder
 
             cur = self.settings.curate
-            embedder: embed.Embedder = embed.load(self.settings.embed)
+            embedder: embed.Embedder = embed.load(self.settings.embed, self.settings.stack.cache_dir)
             if cur.cache_enabled:
                 path = self.settings.stack.data_dir / "cache" / "embeddings.sqlite"
                 embedder = CachedEmbedder(embedder, path, cur.cache_max_entries)

@@ -13,8 +13,9 @@ def load(settings: EmbedSettings, cache_dir: Path | None = None) -> Embedder:
 
     Args:
         settings: Model, backend, device, batch size, threads.
-        cache_dir: Where the ONNX backends keep their exported models (``<cache_dir>/onnx``);
-            default: the stack's cache directory (``StackSettings().cache_dir``).
+        cache_dir: Where the ONNX backends keep their exported models (``<cache_dir>/onnx``): pass
+            ``settings.stack.cache_dir``, so ``HEADWATER_STACK__CACHE_DIR`` is honoured; without it the
+            default location (``$XDG_CACHE_HOME/headwater``), whatever the environment says.
     """
     if settings.backend == "torch":
         from streams.embed.sentence_transformers import SentenceTransformerEmbedder

@@ -147,7 +147,7 @@ def run(settings: Settings, n: int = 100_000, *, kills: int = 5, outage_s: float
         producer.join()
         w1.settle(timeout_s=1800)
         progress.stop.set()
-        embedder = embed.load(settings.embed)
+        embedder = embed.load(settings.embed, settings.stack.cache_dir)
         s = w1.settings
         max_tokens = min(s.chunk.max_tokens, embedder.max_tokens)
         want = expected_index(stream, embedder.token_counter(), max_tokens=max_tokens,

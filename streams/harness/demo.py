@@ -268,7 +268,7 @@ def _with_worker(settings: Settings, worker: Worker, rate: float, every_s: float
 
     show(f"[demo] starting the worker (log: {worker.log_path}); loading the model ...")
     worker.start()
-    embedder = embed.load(settings.embed)
+    embedder = embed.load(settings.embed, settings.stack.cache_dir)
     client = connect(settings.weaviate)
     producer = Producer(settings.kafka, client_id="headwater-demo")
 

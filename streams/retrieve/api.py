@@ -24,7 +24,7 @@ def create_api(settings: Settings, guard: SearchGuard | None = None) -> FastAPI:
         from connectors.weaviate.client import connect
         from streams import embed
 
-        state["embedder"] = embed.load(settings.embed)
+        state["embedder"] = embed.load(settings.embed, settings.stack.cache_dir)
         state["client"] = connect(settings.weaviate)
         yield
         state["client"].close()

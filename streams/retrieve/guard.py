@@ -14,10 +14,10 @@ from typing import Annotated
 from fastapi import HTTPException, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from schemas.access import reader_tags
-from streams.auth import Denied, KeyStore, RateLimiter, audit, bearer_token, resolve_search_tenant
+from streams.auth import Denied, KeyStore, RateLimiter, audit, bearer_token
 from streams.auth.principals import ANONYMOUS
 from streams.auth.ratelimit import retry_after
+from streams.retrieve.access import search_scope
 from streams.retrieve.search import SearchRequest
 from streams.settings import Settings
 
@@ -57,10 +57,10 @@ class SearchGuard:
                                                      f"(burst {self.limiter.burst}); retry later", asked),
                          {"Retry-After": retry_after(wait)})
         try:
-            tenant = resolve_search_tenant(principal, asked)
+            tenant, readers = search_scope(principal, asked, anonymous=False)
         except Denied as denied:
             self._refuse(principal.name, denied)
-        return req.model_copy(update={"tenant": tenant}), reader_tags(principal)
+        return req.model_copy(update={"tenant": tenant}), readers
 
     @staticmethod
     def _refuse(who: str, denied: Denied, headers: dict[str, str] | None = None) -> None:

@@ -150,3 +150,23 @@ def test_makefile_and_readme_use_compose_v2() -> None:
     for path in (ROOT / "Makefile", ROOT / "README.md", COMPOSE):
         assert not COMPOSE_V1.search(path.read_text()), f"{path.name} still uses docker-compose (v1)"
     assert "docker compose -f docker/docker-compose.yml up -d --build" in (ROOT / "README.md").read_text()
+
+
+def test_the_doors_are_secure_and_share_one_key_store_the_readme_shows_how_to_fill() -> None:
+    from streams.auth import keys_path
+
+    spec, services = _spec(), _headwater_services()
+    assert all("HEADWATER_AUTH__ANONYMOUS" not in svc.get("environment", {}) for svc in services.values())
+    stores = set()
+    for name in ("search", "connect-http"):
+        env = services[name]["environment"]
+        folder = str(keys_path(Path(env["HEADWATER_STACK__DATA_DIR"])).parent)
+        mounted = [str(v).split(":") for v in services[name].get("volumes", [])]
+        volume = next((v for v, target in mounted if target == folder), None)
+        assert volume in spec["volumes"], f"{name}: no named volume at the key store {folder}"
+        stores.add(volume)
+    assert len(stores) == 1, stores  # a key created in one door's container works at the other
+    assert "mkdir -p /var/lib/headwater/data/auth" in DOCKERFILE.read_text()  # the volume starts owned by headwater
+    docker = (ROOT / "README.md").read_text().split("## Docker", 1)[1].split("\n## ", 1)[0]
+    assert "exec -T search \\\n  headwater keys create" in docker and "Authorization: Bearer" in docker
+    resolve(["headwater", "keys", "create", "demo", "--tenant", "default", "--scope", "ingest", "--scope", "search"])
