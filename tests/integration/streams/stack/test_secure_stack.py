@@ -135,6 +135,8 @@ def test_kafka_refuses_clients_without_credentials_or_with_a_wrong_password(secu
     anonymous = KafkaSettings(bootstrap_servers=secure.settings.kafka.bootstrap_servers)
     err, _ = _produce_one(anonymous, topic)
     assert err is not None and err.code() == KafkaError._MSG_TIMED_OUT  # the broker closed every connection
+    broker_log = (secure.data_dir / "logs" / "kafka.log").read_text(errors="replace")
+    assert "during SASL handshake" in broker_log  # ... because it spoke Kafka where SASL had to come first
 
     wrong = secure.settings.kafka.model_copy(update={"sasl_password": SecretStr("not-the-password")})
     err, errors = _produce_one(wrong, topic)
