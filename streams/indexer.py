@@ -80,8 +80,9 @@ class Indexer:
                        unchanged=docs.unchanged)
 
     def _encode(self, texts: list[str]) -> Any:
-        # In slices, so that the other lane's batch gets the model between two slices of a backfill.
-        step = 64
+        # In slices of one forward pass, so that the other lane's batch gets the model between two
+        # slices of a backfill: an app event waits for at most one slice, not for the whole batch.
+        step = 32
         parts = [self.embedder.encode(texts[i:i + step]) for i in range(0, len(texts), step)]
         return np.concatenate(parts) if parts else self.embedder.encode([])
 

@@ -31,27 +31,38 @@ def indexed_version(client: weaviate.WeaviateClient, name: str, tenant: str, doc
 
 
 def find_by_fingerprint(client: weaviate.WeaviateClient, name: str, tenant: str, hashes: list[str],
-                        bands: list[str], limit: int = 2000) -> list[dict[str, Any]]:
-    """Objects of a tenant whose content hash or any LSH band matches (duplicate candidates)."""
-    parts = []
-    if hashes:
-        parts.append(Filter.by_property("content_hash").contains_any(hashes))
-    if bands:
-        parts.append(Filter.by_property("lsh_bands").contains_any(bands))
-    if not parts or not client.collections.exists(name):
+                        bands: list[str], near_limit: int = 200) -> list[dict[str, Any]]:
+    """Objects of a tenant whose content hash or any LSH band matches (duplicate candidates).
+
+    Two lookups: every exact match (an exact duplicate is never missed), and at most ``near_limit``
+    objects sharing a band. Templated app events ("user N logged in") all share bands, and fetching
+    every one of them with its text for each batch would make the lookup grow with the index.
+    """
+    if not (hashes or bands) or not client.collections.exists(name):
         return []
+    found: dict[str, dict[str, Any]] = {}
+    if hashes:
+        found |= _candidates(client, name, tenant, Filter.by_property("content_hash").contains_any(hashes),
+                             max(100, 4 * len(hashes)))
+    if bands:
+        found |= _candidates(client, name, tenant, Filter.by_property("lsh_bands").contains_any(bands), near_limit)
+    return list(found.values())
+
+
+def _candidates(client: weaviate.WeaviateClient, name: str, tenant: str, where: Any, limit: int
+                ) -> dict[str, dict[str, Any]]:
     try:
         col = client.collections.use(name).with_tenant(tenant)
-        res = col.query.fetch_objects(filters=Filter.any_of(parts), limit=limit,
+        res = col.query.fetch_objects(filters=where, limit=limit,
                                       return_properties=["content_hash", "doc_id", "text", "body", "lsh_bands"])
     except WeaviateBaseError as exc:
         if tenant_missing(exc):
-            return []
+            return {}
         raise TargetUnavailable(f"weaviate duplicate lookup failed: {exc}") from exc
-    return [{"uuid": str(o.uuid), "content_hash": o.properties.get("content_hash") or "",
-             "doc_id": o.properties.get("doc_id") or "",
-             "text": o.properties.get("body") or o.properties.get("text") or "",
-             "lsh_bands": o.properties.get("lsh_bands") or []} for o in res.objects]
+    return {str(o.uuid): {"uuid": str(o.uuid), "content_hash": o.properties.get("content_hash") or "",
+                          "doc_id": o.properties.get("doc_id") or "",
+                          "text": o.properties.get("body") or o.properties.get("text") or "",
+                          "lsh_bands": o.properties.get("lsh_bands") or []} for o in res.objects}
 
 
 def nearest(client: weaviate.WeaviateClient, name: str, tenant: str, vector: list[float]

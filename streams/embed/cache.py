@@ -18,7 +18,6 @@ import numpy as np
 
 from streams.embed.base import Embedder
 
-
 _TOUCH_EVERY_S = 60.0
 
 
@@ -59,11 +58,12 @@ class CachedEmbedder:
             missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
             self.hits += len(keys) - sum(1 for k in keys if k in missing)
             self.misses += sum(1 for k in keys if k in missing)
-            if missing:
-                vecs = self.inner.encode(list(missing.values()))
-                fresh = dict(zip(missing, vecs, strict=True))
+        if missing:
+            # Outside the lock: the other lane's lookups must not wait for this lane's model call.
+            fresh = dict(zip(missing, self.inner.encode(list(missing.values())), strict=True))
+            with self._lock:
                 self._put(fresh)
-                found |= fresh
+            found |= fresh
         if not keys:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([found[k] for k in keys]).astype(np.float32)
