@@ -221,7 +221,7 @@ def table(outcomes: Sequence[Outcome]) -> list[str]:
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for o in outcomes:
         lines.append(f"| {o.system} | {o.corpus} | {o.docs} | {o.chunks} | {o.seconds:.1f} | {o.docs_s:.2f} | "
-                     f"{o.chunks_s:.1f} | {o.mb_s:.3f} | {o.mb_s / best[o.corpus]:.2f}x |")
+                     f"{o.chunks_s:.1f} | {o.mb_s:.4f} | {o.mb_s / best[o.corpus]:.2f}x |")
     return lines
 
 
