@@ -9,6 +9,7 @@ filtered here, at the entry point (``quiet()``), not inside the libraries' users
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 import re
@@ -68,35 +69,46 @@ def quiet() -> None:
         kafka.addFilter(StartupRaceFilter())
 
 
-@click.group()
+# Each command's module is imported only when that command runs (or --help lists them all): a command
+# pays for its own imports, so `headwater query` never loads faust, fastapi or the stack's modules.
+COMMANDS = {
+    "stack": "streams.cli.stack:stack", "worker": "streams.cli.worker:worker", "query": "streams.cli.query:query",
+    "serve": "streams.cli.query:serve", "schemas": "streams.cli.schemas:schemas", "demo": "streams.cli.demo:demo",
+    "bench": "streams.cli.bench:bench", "curate": "streams.cli.curate:curate", "connect": "streams.cli.connect:connect",
+    "ingest": "streams.cli.ingest:ingest", "deadletter": "streams.cli.deadletter:deadletter",
+    "chaos": "streams.cli.chaos:chaos", "keys": "streams.cli.keys:keys",
+    "curation": "streams.cli.curate:curate",  # the name before "curate"; kept so old scripts still run
+}
+CONNECT_EXTRAS = ("streams.cli.connect_bench:bench", "streams.cli.ingest:connect_http",
+                  "streams.cli.ingest:connect_mqtt")
+
+
+def _load(spec: str) -> click.Command:
+    module, _, name = spec.partition(":")
+    command = getattr(importlib.import_module(module), name)
+    assert isinstance(command, click.Command), spec
+    return command
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands (:data:`COMMANDS`) are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            command = _load(COMMANDS[cmd_name])
+            if cmd_name == "connect" and isinstance(command, click.Group):
+                for extra in map(_load, CONNECT_EXTRAS):
+                    command.add_command(extra)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup)
 def main() -> None:
     """Headwater: streaming ingestion and indexing for RAG."""
 
 
-def _register() -> None:
-    from streams.cli.bench import bench
-    from streams.cli.chaos import chaos
-    from streams.cli.connect import connect
-    from streams.cli.connect_bench import bench as connect_bench
-    from streams.cli.curate import curate
-    from streams.cli.deadletter import deadletter
-    from streams.cli.demo import demo
-    from streams.cli.ingest import connect_http, connect_mqtt, ingest
-    from streams.cli.keys import keys
-    from streams.cli.query import query, serve
-    from streams.cli.schemas import schemas
-    from streams.cli.stack import stack
-    from streams.cli.worker import worker
-
-    for command in (connect_bench, connect_http, connect_mqtt):
-        connect.add_command(command)
-    for command in (stack, worker, query, serve, schemas, demo, bench, curate, connect, ingest):
-        main.add_command(command)
-    main.add_command(deadletter)
-    main.add_command(chaos)
-    main.add_command(keys)
-    main.add_command(curate, "curation")  # the name before "curate"; kept so old scripts still run
-
-
 quiet()
-_register()

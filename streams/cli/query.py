@@ -3,7 +3,9 @@
 ``query`` asks a running ``headwater serve`` first (``settings.search.api_host/api_port``,
 ``POST /v1/search``): its model is loaded already, so the answer takes a fraction of a
 second. Without a server it searches in-process and starts fast: heavy modules are
-imported only on this path, and the model is loaded only when the tenant has data.
+imported only on this path, and the model (ONNX Runtime, no torch) loads in a thread while the
+Weaviate client is imported and connects. In-process, the caller is ``--key``'s principal in the
+local key store, filtered as the API filters it; without a key only what the whole tenant may read.
 ``--json`` prints the same JSON array either way: the hits exactly as ``POST /v1/search``
 returns them (``Hit`` in ``streams/retrieve/search.py``).
 """
@@ -32,8 +34,11 @@ JsonHit = dict[str, Any]
 @click.option("--entity")
 @click.option("--alpha", type=click.FloatRange(0.0, 1.0), help="0 = BM25 only, 1 = vector only (default: setting).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of hits, as POST /v1/search returns them.")
-@click.option("--local", is_flag=True, help="Search in this process even when `headwater serve` answers.")
-@click.option("--key", envvar="HEADWATER_AUTH__KEY", help="API key for `headwater serve` ($HEADWATER_AUTH__KEY).")
+@click.option("--local", is_flag=True, help="Search in this process even when `headwater serve` answers; "
+              "with --key it finds what that key's principal may read, without one only what the whole tenant "
+              "may read.")
+@click.option("--key", envvar="HEADWATER_AUTH__KEY", help="API key ($HEADWATER_AUTH__KEY): sent to `headwater "
+              "serve`, or looked up in the local key store for an in-process search.")
 def query(text: str, k: int, tenant: str, kind: str | None, source: str | None, entity: str | None,
           alpha: float | None, as_json: bool, local: bool, key: str | None) -> None:
     """Hybrid search with citations (through a running `headwater serve` when one answers)."""
@@ -43,7 +48,7 @@ def query(text: str, k: int, tenant: str, kind: str | None, source: str | None, 
     body = {key: value for key, value in body.items() if value is not None}
     hits = None if local else ask_server(s.search, body, key=key)
     if hits is None:
-        hits = search_here(s, body)
+        hits = search_here(s, body, key)
     if as_json:
         click.echo(json.dumps(hits, ensure_ascii=False))
         return
@@ -77,26 +82,83 @@ def ask_server(search: SearchSettings, body: dict[str, Any], timeout_s: float = 
     return hits if isinstance(hits, list) else None
 
 
-def search_here(s: Settings, body: dict[str, Any]) -> list[JsonHit]:
-    """Search in this process: connect, skip the model when the tenant has nothing, else embed and search."""
-    from pydantic import ValidationError
+def search_here(s: Settings, body: dict[str, Any], key: str | None = None) -> list[JsonHit]:
+    """Search in this process, with the API's reader filter: connect, skip the model when the tenant has
+    nothing, else embed and search.
 
-    from streams.retrieve.search import SearchRequest, search
+    The caller is ``key``'s principal in the local key store (its tenant rule and reader tags, as
+    ``POST /v1/search`` applies them); without a key, only chunks the whole tenant may read are found;
+    with ``auth.anonymous``, every chunk.
+    """
+    from concurrent.futures import ThreadPoolExecutor
 
-    try:
-        req = SearchRequest(**body)
-    except ValidationError as exc:
-        raise click.UsageError(str(exc.errors()[0]["msg"])) from None
-    client = _connect(s)
-    try:
-        if not _has_data(client, s.weaviate.collection, req.tenant):
-            return []
-        from streams import embed  # only now: the model is the slowest thing to load, and may not be needed
+    # numpy edits the warning filters when first imported, and pydantic (building weaviate's models)
+    # saves and restores them: done in two threads at once, our filters of quiet() were lost.
+    import numpy  # noqa: F401
 
-        hits = search(client, embed.load(s.embed), s.weaviate.collection, req, s.search.alpha)
-    finally:
-        client.close()
+    # The model loads beside the weaviate import and connect: its file reads and the ONNX session's
+    # set-up release the GIL. Leaving the block waits for it, so no load outlives the command.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-load") as pool:
+        model = pool.submit(_load_model, s)
+        from pydantic import ValidationError
+
+        from streams.retrieve.search import SearchRequest
+
+        try:
+            req = SearchRequest(**body)
+        except ValidationError as exc:
+            raise click.UsageError(str(exc.errors()[0]["msg"])) from None
+        req, readers = _local_scope(s, req, key)
+        client = _connect(s)
+        try:
+            if not _has_data(client, s.weaviate.collection, req.tenant):
+                return []
+            hits = _search(client, model.result(), s, req, readers)
+        finally:
+            client.close()
     return [h.model_dump(mode="json") for h in hits]
+
+
+def _search(client: Any, embedder: Any, s: Settings, req: Any, readers: list[str] | None) -> Any:
+    from weaviate.exceptions import WeaviateQueryError
+
+    from streams.retrieve.search import search
+
+    try:
+        return search(client, embedder, s.weaviate.collection, req, s.search.alpha, readers)
+    except WeaviateQueryError as exc:
+        if "readers" in str(exc):
+            raise click.ClickException(
+                f"collection {s.weaviate.collection!r} was written before document readers existed (it has no "
+                "'readers' property), so it cannot be searched with a reader filter: replay its events into a new "
+                "collection (HEADWATER_WEAVIATE__COLLECTION), or for a local demo set "
+                "HEADWATER_AUTH__ANONYMOUS=true") from None
+        raise click.ClickException(f"Weaviate refused the search: {exc.message}") from None
+
+
+def _load_model(s: Settings) -> Any:
+    from streams import embed
+
+    return embed.load(s.embed, s.stack.cache_dir)
+
+
+def _local_scope(s: Settings, req: Any, key: str | None) -> tuple[Any, list[str] | None]:
+    """The request with the tenant the caller may search, and its reader tags (None: no filter)."""
+    from streams.auth import Denied, key_store
+    from streams.retrieve.access import search_scope
+
+    principal = None
+    if key and not s.auth.anonymous:
+        store = key_store(s)
+        principal = store.lookup(key)
+        if principal is None:
+            raise click.ClickException(f"the key (--key / HEADWATER_AUTH__KEY) is not in the key store {store.path}: "
+                                       "check it with `headwater keys list`, or search without one")
+    try:
+        tenant, readers = search_scope(principal, req.tenant, anonymous=s.auth.anonymous)
+    except Denied as denied:
+        raise click.ClickException(f"{denied.reason} (HTTP {denied.status} at `headwater serve`)") from None
+    return req.model_copy(update={"tenant": tenant}), readers
 
 
 def _connect(s: Settings) -> Any:
