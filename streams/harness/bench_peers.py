@@ -241,7 +241,7 @@ def run(settings: Settings, docs: int = 8, runs: int = 1) -> list[Outcome]:
     if missing:
         say(install_hint(missing))
     peers = ["handwritten", *(p for p in EXTRA_PEERS if p not in missing)]
-    embedder = embed.load(settings.embed)
+    embedder = embed.load(settings.embed, settings.stack.cache_dir)
     embedder.warm_up()
     client = connect(settings.weaviate)
     done: list[list[Outcome]] = []
