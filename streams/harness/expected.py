@@ -91,7 +91,7 @@ class _Kept:
 
 def expected_index(log: Sequence[AnyEvent | Tombstone], count_tokens: Callable[[str], int], *,
                    max_tokens: int, overlap_tokens: int, curating: Curating | None = None,
-                   sensor_state: bool = True) -> dict[str, Expected]:
+                   sensor_state: bool = True, sensor_readings: bool = True) -> dict[str, Expected]:
     """uuid -> what that object must hold, for ``log`` consumed in order into an empty index."""
     docs: dict[tuple[str, str], _Doc] = {}
     out: dict[str, Expected] = {}
@@ -106,9 +106,10 @@ def expected_index(log: Sequence[AnyEvent | Tombstone], count_tokens: Callable[[
             if cur is None or e.payload.version >= cur.version:
                 docs[(e.tenant, e.payload.doc_id)] = _Doc(e.payload.version, e.payload.deleted, e)
         elif isinstance(e, SensorEvent):
-            text = _text(render(e).text, curating)
-            out[object_id(e.tenant, "sensor", e.event_id, 0)] = Expected(
-                object_id(e.tenant, "sensor", e.event_id, 0), e.tenant, "sensor", e.event_id, text)
+            if sensor_readings:
+                text = _text(render(e).text, curating)
+                out[object_id(e.tenant, "sensor", e.event_id, 0)] = Expected(
+                    object_id(e.tenant, "sensor", e.event_id, 0), e.tenant, "sensor", e.event_id, text)
             key = (e.tenant, e.payload.device_id, e.payload.metric)
             if key not in states or states[key].event_time <= e.event_time:
                 states[key] = e

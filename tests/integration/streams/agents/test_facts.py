@@ -79,7 +79,8 @@ class Log:
         max_tokens = min(s.chunk.max_tokens, embedder.max_tokens)
         want = expected_index(self.events, embedder.token_counter(), max_tokens=max_tokens,
                               overlap_tokens=min(s.chunk.overlap_tokens, max_tokens // 2),
-                              curating=Curating(near_threshold=s.curate.near_threshold))
+                              curating=Curating(near_threshold=s.curate.near_threshold),
+                              sensor_readings=s.curate.sensor_readings == "index")
         return compare(want, query.objects(client, s.weaviate.collection, self.tenant, PROPS))
 
 
@@ -239,3 +240,36 @@ def test_editing_one_file_replaces_its_fact_however_the_file_is_named(
     ids = {o["doc_id"] for o in query.objects(client, worker.settings.weaviate.collection, "files", PROPS)}
     assert ids == {(docs / "moon.txt").resolve().as_posix(), (docs / "sun.txt").resolve().as_posix()}
     assert any("57 airlocks" in t for t in texts) and not any("41 airlocks" in t for t in texts)
+
+
+# --- a fleet in state mode: readings only move their series' current state ---------------------
+
+@pytest.fixture(scope="module")
+def state_worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    with Worker.started(settings, tmp_path_factory.mktemp("logs"),
+                        overrides={"HEADWATER_STACK__DATA_DIR": str(tmp_path_factory.mktemp("data")),
+                                   "HEADWATER_CURATE__SENSOR_READINGS": "state"}) as w:
+        yield w
+
+
+readings_log = st.lists(st.tuples(st.sampled_from(["p1", "p2", "p3"]), st.integers(0, 6), st.booleans()),
+                        min_size=5, max_size=60)
+
+
+@hyp_settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(steps=readings_log)
+def test_state_mode_keeps_the_latest_reading_of_each_series(state_worker: Worker, client: Any, embedder: Embedder,
+                                                            steps: list[tuple[str, int, bool]]) -> None:
+    """Late, equal-time and re-sent readings, in bursts that the worker gathers into batches of any size."""
+    log = Log(state_worker, f"fleet{uuid.uuid4().hex[:8]}")
+    burst: list[AnyEvent] = []
+    for device, minute, settle in steps:
+        burst.append(log.reading(device, float(minute * 10 + len(burst)), minute=minute))
+        if settle:
+            log.send(*burst)
+            burst = []
+            state_worker.settle()
+    log.send(*burst, *burst[:2])  # and a replay of the last burst's first two
+    assert_clean(log.diff(client, embedder))
+    stored = query.objects(client, state_worker.settings.weaviate.collection, log.tenant, PROPS)
+    assert {o["record_type"] for o in stored} == {"state"}
