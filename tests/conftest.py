@@ -15,8 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from streams.settings import Settings
-from streams.stack.process import port_open
+from streams.cli import quiet
+
+quiet()  # authlib installs an "always" filter on import, ahead of pytest's filterwarnings
+
+from streams.settings import Settings  # noqa: E402 - after quiet()
+from streams.stack.process import port_open  # noqa: E402
 
 
 def _answers(settings: Settings) -> bool:
