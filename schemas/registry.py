@@ -117,6 +117,14 @@ def decode(raw: bytes | None, max_bytes: int = MAX_EVENT_BYTES) -> SensorEvent |
         raise InvalidEvent("empty: record has no value", [{"loc": "", "msg": "no value"}])
     if len(raw) > max_bytes:
         raise _invalid(oversize_reason("the event", len(raw), max_bytes))
+    try:
+        # Parsed and validated in one pass in pydantic-core: half the cost per sensor reading. Anything
+        # it refuses takes the slow path below, which is the one that words the error.
+        event = EVENT_ADAPTER.validate_json(raw)
+        if event.schema_version == SCHEMA_VERSION:
+            return event
+    except Exception:  # noqa: BLE001, S110 - refused or odd input: the slow path decides and explains
+        pass
     return validate_obj(parse_json(raw))
 
 

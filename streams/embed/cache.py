@@ -11,6 +11,7 @@ import hashlib
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import numpy as np
 from streams.embed.base import Embedder
 
 _TOUCH_EVERY_S = 60.0
+_RECENT_MAX = 20_000
 
 
 class CachedEmbedder:
@@ -37,6 +39,9 @@ class CachedEmbedder:
         self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB, used REAL)")
         self._lock = threading.Lock()
         self._touched: dict[str, float] = {}  # key -> when its recency was last written
+        # The hottest vectors in memory too (a fleet's descriptions, ~1.5 KB each): no SQLite read per hit.
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_max = min(max_entries, _RECENT_MAX)
 
     @property
     def forward_calls(self) -> int:
@@ -71,11 +76,21 @@ class CachedEmbedder:
     def _get(self, keys: list[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         unique = list(dict.fromkeys(keys))
-        for i in range(0, len(unique), 500):
-            part = unique[i:i + 500]
+        cold = []
+        for k in unique:
+            v = self._recent.get(k)
+            if v is None:
+                cold.append(k)
+            else:
+                self._recent.move_to_end(k)
+                out[k] = v
+        for i in range(0, len(cold), 500):
+            part = cold[i:i + 500]
             marks = ",".join("?" * len(part))  # only placeholders are formatted in; values are bound
             rows = self._db.execute(f"SELECT key, vec FROM emb WHERE key IN ({marks})", part)  # noqa: S608
-            out |= {k: np.frombuffer(v, dtype=np.float32) for k, v in rows}
+            read = {k: np.frombuffer(v, dtype=np.float32) for k, v in rows}
+            self._remember(read)
+            out |= read
         now = time.time()
         # Recency is kept to the minute: a sensor fleet hits the same keys every second, and a write
         # per hit would cost more than the lookup. One transaction: autocommit makes each row its own.
@@ -88,7 +103,13 @@ class CachedEmbedder:
             self._touched |= dict.fromkeys(stale, now)
         return out
 
+    def _remember(self, vectors: dict[str, np.ndarray]) -> None:
+        self._recent.update(vectors)
+        while len(self._recent) > self._recent_max:
+            self._recent.popitem(last=False)
+
     def _put(self, fresh: dict[str, np.ndarray]) -> None:
+        self._remember({k: np.asarray(v, dtype=np.float32) for k, v in fresh.items()})
         now = time.time()
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?)",
