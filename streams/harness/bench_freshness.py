@@ -41,13 +41,14 @@ def _stop(w: Any) -> None:
     w.drop()
 
 
-def readings(n: int, devices: int, tenant: str, start: datetime) -> list[AnyEvent]:
+def readings(n: int, devices: int, tenant: str, start: datetime, first: int = 0) -> list[AnyEvent]:
+    """Readings ``first`` .. ``first + n - 1`` of a fleet, 1 ms apart from ``start``, every series in turn."""
     metrics = ("temperature", "humidity")
     return [SensorEvent(event_id=f"r-{i}", source="bench", tenant=tenant,
-                        event_time=start + timedelta(milliseconds=i),
+                        event_time=start + timedelta(milliseconds=i - first),
                         payload=SensorReading(device_id=f"dev-{i % devices}", metric=metrics[(i // devices) % 2],
                                               value=20.0 + (i % 97) / 10, unit="C", location=f"hall {i % devices % 7}"))
-            for i in range(n)]
+            for i in range(first, first + n)]
 
 
 def _app(i: int, tenant: str) -> AnyEvent:
@@ -115,7 +116,9 @@ def sensors(settings: Settings, n: int = 20_000, devices: int = 500, mode: str =
         w.send(readings(series, devices, tenant, datetime.now(UTC) - timedelta(hours=1)))
         w.settle(timeout_s=600)
         w.kill(signal.SIGTERM)
-        backlog = [(message_key(e), encode(e)) for e in readings(n, devices, tenant, datetime.now(UTC))]
+        # In the past: the paced readings that follow must be the newer ones of each series.
+        backlog = [(message_key(e), encode(e))
+                   for e in readings(n, devices, tenant, datetime.now(UTC) - timedelta(milliseconds=n), series)]
         w.produce(topic, backlog)
         say(f"[bench] sensors ({mode}): {n} readings waiting in Kafka; worker restarted")
         w.start()
@@ -128,15 +131,17 @@ def sensors(settings: Settings, n: int = 20_000, devices: int = 500, mode: str =
         f |= {f"sensor_{mode}_{k}_s": float(v) for k, v in m["seconds"].items()}
         w.kill(signal.SIGTERM)
         w.start()  # fresh metrics: the backlog's age must not count as freshness
-        f[f"sensor_{mode}_paced_p99_s"] = _paced(w, topic, tenant, devices, rate if mode == "state" else rate / 10,
-                                                 paced_s)
+        paced = rate if mode == "state" else rate / 10
+        lat = _paced(w, topic, tenant, devices, paced, paced_s)
+        f |= {f"sensor_{mode}_paced_rate": paced, f"sensor_{mode}_paced_p50_s": float(lat.get("p50", 0.0)),
+              f"sensor_{mode}_paced_p99_s": float(lat.get("p99", 0.0))}
         return f
     finally:
         _stop(w)
 
 
-def _paced(w: Any, topic: str, tenant: str, devices: int, rate: float, seconds: float) -> float:
-    """Produce ``rate`` readings/s for ``seconds``; the worker's urgent-lane freshness p99 afterwards."""
+def _paced(w: Any, topic: str, tenant: str, devices: int, rate: float, seconds: float) -> dict[str, float]:
+    """Produce ``rate`` readings/s for ``seconds``; the worker's urgent-lane freshness afterwards."""
     from schemas import encode, message_key
 
     say(f"[bench] sensors: {rate:.0f} readings/s for {seconds:.0f} s, state freshness measured by the worker")
@@ -144,13 +149,13 @@ def _paced(w: Any, topic: str, tenant: str, devices: int, rate: float, seconds: 
     sent = 0
     t0 = time.monotonic()
     while time.monotonic() - t0 < seconds:
-        events = readings(step, devices, tenant, datetime.now(UTC))
+        events = readings(step, devices, tenant, datetime.now(UTC), first=10_000_000 + sent)
         w.produce(topic, [(message_key(e), encode(e)) for e in events])
         sent += step
         time.sleep(max(0.0, t0 + sent / rate - time.monotonic()))
     w.settle(timeout_s=600)
-    lat = w.metrics()["freshness_s_by_lane"].get("urgent", {})
-    return float(lat.get("p99", 0.0))
+    lat: dict[str, float] = w.metrics()["freshness_s_by_lane"].get("urgent", {})
+    return lat
 
 
 def edits(settings: Settings, docs: int = 100, rounds: int = 10) -> dict[str, float]:
