@@ -22,6 +22,7 @@ import numpy as np
 from connectors.weaviate import query, target
 from schemas.chunk import ChunkRecord, DocState
 from streams.embed.base import Embedder
+from streams.embed.turns import Turns
 from streams.ledger import Documents, ledger_record, plan_documents
 from streams.plan import Plan, drop
 from streams.transforms.curate.dedup import Existing, find_duplicates
@@ -51,17 +52,18 @@ class Indexer:
         self.client, self.embedder, self.collection, self.clock = client, embedder, collection, clock
         self.ledger = f"{collection}Ledger"
         self.upsert_batch_max = upsert_batch_max
+        self.turns = Turns()
         target.ensure_collection(client, collection)
         target.ensure_ledger(client, self.ledger)
 
-    def execute(self, plan: Plan) -> Outcome:
+    def execute(self, plan: Plan, urgent: bool = True) -> Outcome:
         started = time.perf_counter()
         docs = plan_documents(plan, self._ledgers(plan), self.embedder.model_id)
         candidates = self._forward_states(plan) + docs.records()
         gone = self._dedup(candidates, docs) if self.dedup else {}
         records = [r for r in candidates if r.uuid not in gone]
         t0 = time.perf_counter()
-        vectors = self._encode([r.text for r in records])
+        vectors = self._encode([r.text for r in records], urgent)
         if self.semantic_threshold is not None:
             records, vectors, more = self._semantic_dedup(records, vectors, docs)
             gone |= more
@@ -79,11 +81,14 @@ class Indexer:
                        t1 - t0, time.perf_counter() - t1, dropped + docs.drops, lookup_s=t0 - started,
                        unchanged=docs.unchanged)
 
-    def _encode(self, texts: list[str]) -> Any:
-        # In slices of one forward pass, so that the other lane's batch gets the model between two
-        # slices of a backfill: an app event waits for at most one slice, not for the whole batch.
-        step = 32
-        parts = [self.embedder.encode(texts[i:i + step]) for i in range(0, len(texts), step)]
+    def _encode(self, texts: list[str], urgent: bool) -> Any:
+        # A backfill embeds in small slices and takes turns with the urgent lane, which goes first:
+        # an app event waits for one slice of a backfill (~0.25 s), not for its batch.
+        step = 32 if urgent else 8
+        parts = []
+        for i in range(0, len(texts), step):
+            with self.turns.turn(urgent):
+                parts.append(self.embedder.encode(texts[i:i + step]))
         return np.concatenate(parts) if parts else self.embedder.encode([])
 
     def _ledgers(self, plan: Plan) -> dict[tuple[str, str], DocState]:

@@ -116,7 +116,7 @@ async def write(rt: Runtime, plan: Plan, lane: str = "urgent") -> Outcome:
     backoff = 0.5
     while True:
         try:
-            return await rt.run(lane, rt.execute, plan)
+            return await rt.run(lane, rt.execute, plan, lane == "urgent")
         except (TargetUnavailable, WeaviateConnectionError, ConnectionError, OSError) as exc:
             rt.metrics.counts["upsert.retries"] += 1
             log.warning("weaviate unavailable, retrying batch in %.1fs: %s", backoff, exc)

@@ -90,8 +90,8 @@ class Runtime:
                           max_bytes=self.settings.kafka.max_event_bytes, max_tokens=self.max_tokens,
                           overlap_tokens=min(c.overlap_tokens, self.max_tokens // 2), curation=self.curation)
 
-    def execute(self, plan: Plan) -> Outcome:
-        return self.indexer.execute(plan)
+    def execute(self, plan: Plan, urgent: bool = True) -> Outcome:
+        return self.indexer.execute(plan, urgent)
 
     def close(self) -> None:
         for pool in self.pools.values():
