@@ -13,9 +13,11 @@ import importlib
 import logging
 import os
 import re
+import sys
 import time
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -104,6 +106,28 @@ class LazyGroup(click.Group):
                     command.add_command(extra)
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> object:
+        from pydantic import ValidationError  # loaded by the settings anyway
+
+        try:
+            return super().invoke(ctx)
+        except ValidationError as exc:
+            if exc.title != "Settings":
+                raise
+            click.echo("\n".join(setting_errors(exc.errors())), err=True)
+            sys.exit(2)
+
+
+def setting_errors(errors: list[Any]) -> list[str]:
+    """One line per bad setting, named as the user sets it (``HEADWATER_EMBED__BACKEND``)."""
+    lines = []
+    for e in errors:
+        var = "HEADWATER_" + "__".join(str(p).upper() for p in e["loc"]) if e["loc"] else "a setting"
+        secret = any(w in var for w in ("PASSWORD", "KEY", "SECRET", "TOKEN"))
+        got = "" if secret or not e["loc"] else f" (got {str(e.get('input'))[:80]!r})"
+        lines.append(f"error: {var}: {e['msg']}{got}; fix the environment or .env")
+    return lines
 
 
 @click.group(cls=LazyGroup)
