@@ -24,6 +24,7 @@ from typing import Any
 from confluent_kafka import Consumer
 
 from connectors import kafka_admin
+from connectors.config import kafka_config
 from connectors.producer import Producer
 from schemas import AnyEvent, encode, message_key
 from streams.settings import Settings
@@ -172,8 +173,8 @@ class Worker:
         self.produce(self.settings.topics.document, [(f"{tenant}/{doc_id}".encode(), None)])
 
     def consume_dead_letters(self, expect: int, timeout_s: float = 30) -> list[Any]:
-        c = Consumer({"bootstrap.servers": self.settings.kafka.bootstrap_servers, "group.id": f"dlq-{time.time()}",
-                      "auto.offset.reset": "earliest"})
+        c = Consumer(kafka_config(self.settings.kafka, "headwater-harness-dlq")
+                     | {"group.id": f"dlq-{time.time()}", "auto.offset.reset": "earliest"})
         c.subscribe([self.settings.topics.dead_letter])
         got: list[Any] = []
         deadline = time.monotonic() + timeout_s
