@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,8 @@ import pytest
 from streams.cli import quiet
 
 quiet()  # authlib installs an "always" filter on import, ahead of pytest's filterwarnings
+# Starlette's test client names its own successor at import, while this conftest loads; nothing to act on.
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
 
 from streams.settings import Settings  # noqa: E402 - after quiet()
 from streams.stack.process import port_open  # noqa: E402
