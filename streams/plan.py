@@ -167,7 +167,7 @@ def _add_event(plan: Plan, item: Item, event: SensorEvent | AppEventEnvelope) ->
     records = enrich(event, rendered, chunks, item.position)
     if isinstance(event, SensorEvent):
         # The vector comes from what the reading is about; the stored sentence keeps value and time.
-        records = [replace(r, text=describe_sensor(event)) for r in records]
+        records = [replace(r, text=describe_sensor(rendered.properties)) for r in records]
     if c.curation is not None:
         records, drops = curate(c.curation, event, records)
         plan.dropped += drops

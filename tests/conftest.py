@@ -19,8 +19,11 @@ import pytest
 from streams.cli import quiet
 
 quiet()  # authlib installs an "always" filter on import, ahead of pytest's filterwarnings
-# Starlette's test client names its own successor at import, while this conftest loads; nothing to act on.
-warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
+# Starlette's test client names its own successor once, at import; nothing to act on. Imported here,
+# under our own filter, because pytest's filters come too late for a module the test modules share.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
+    import starlette.testclient  # noqa: F401
 
 from streams.settings import Settings  # noqa: E402 - after quiet()
 from streams.stack.process import port_open  # noqa: E402

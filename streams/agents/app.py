@@ -14,15 +14,20 @@ from typing import Any
 import faust
 
 from connectors import kafka_admin
-from streams.agents import index, timers
+from streams.agents import consumer, index, timers
 from streams.agents.runtime import Runtime, broker_credentials
 from streams.settings import Settings
 
 log = logging.getLogger("headwater.worker")
 
 
+class App(faust.App):
+    def _new_transport(self) -> consumer.Transport:
+        return consumer.transport(self)
+
+
 def create_app(settings: Settings) -> faust.App:
-    app = faust.App(
+    app = App(
         settings.worker.app_id,
         broker=f"kafka://{settings.kafka.bootstrap_servers}",
         broker_credentials=broker_credentials(settings.kafka),

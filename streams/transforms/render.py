@@ -8,6 +8,7 @@ Documents keep their text unchanged. Deterministic: no clock, no randomness.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -65,16 +66,17 @@ def render_sensor(event: SensorEvent) -> Rendered:
     return Rendered(text, f"{p.device_id} {_words(p.metric)}", props)
 
 
-def describe_sensor(event: SensorEvent) -> str:
+def describe_sensor(props: Mapping[str, Scalar]) -> str:
     """What a reading is about, without its value or time: the text its vector is made from.
 
     The same for every reading of one device and metric, so the model runs once per series
     (the embedding cache holds the vector) while the stored sentence keeps value and time exact.
+    Made from the rendered fields (``props`` of :func:`render_sensor`, after redaction), so that
+    what a device id or place gives away is never embedded.
     """
-    p = event.payload
-    unit = pretty_unit(p.unit)
-    where = f" in {p.location}" if p.location else ""
-    return f"Sensor {p.device_id}{where} measures {_words(p.metric)}{' in ' + unit if unit else ''}."
+    unit = str(props["unit"] or "")
+    where = f" in {props['location']}" if props["location"] else ""
+    return f"Sensor {props['device_id']}{where} measures {_words(str(props['metric']))}{' in ' + unit if unit else ''}."
 
 
 def render_app(event: AppEventEnvelope) -> Rendered:

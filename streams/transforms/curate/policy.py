@@ -18,7 +18,7 @@ from streams.transforms.curate.fingerprint import content_key, lsh_bands
 from streams.transforms.curate.pii import redact, redact_spans
 from streams.transforms.curate.quality import QualityRules, quality_issue
 from streams.transforms.enrich import chunk_uuid
-from streams.transforms.render import Rendered, number, pretty_unit
+from streams.transforms.render import Rendered, number
 
 
 @dataclass(frozen=True)
@@ -97,14 +97,17 @@ def dedup_text(event: AnyEvent, rec: ChunkRecord, message: str) -> str:
 
 
 def state_record(event: SensorEvent, reading: ChunkRecord) -> ChunkRecord:
-    """The device's "current state" text; one object per (device, metric), replaced by newer readings."""
-    p = event.payload
-    unit = pretty_unit(p.unit)
-    where = f" in {p.location}" if p.location else ""
+    """The device's "current state" text; one object per (device, metric), replaced by newer readings.
+
+    Worded from the reading's stored (redacted) fields, never from the raw payload.
+    """
+    p = reading.properties
+    unit = p["unit"]
+    where = f" in {p['location']}" if p["location"] else ""
     when = event.event_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    text = (f"Current {p.metric.replace('_', ' ')} of {p.device_id}{where}: {number(p.value)}"
+    text = (f"Current {p['metric'].replace('_', ' ')} of {p['device_id']}{where}: {number(event.payload.value)}"
             f"{' ' + unit if unit else ''} (latest reading, {when}).")
-    key = f"{p.device_id}/{p.metric}"
+    key = f"{event.payload.device_id}/{event.payload.metric}"
     props = {**reading.properties, "text": text, "record_type": "state", "lsh_bands": [], "body": "",
              "content_hash": content_key(f"state {key} {event.event_id}"), "char_start": 0, "char_end": len(text)}
     return ChunkRecord(chunk_uuid(event.tenant, "sensor-state", key, 0), event.tenant, reading.text, props)

@@ -85,3 +85,26 @@ def test_one_changed_sentence_writes_one_chunk() -> None:
     # vectors come from the embedding cache, since their text did not change.
     w = resolved(doc(3, "One two. Three seven. Five six."), indexed=state).work[0]
     assert [r.text for r in w.records] == ["Three seven.", "Five six."]
+
+
+@pytest.mark.parametrize("readings", ["index", "state"])
+def test_pii_in_a_device_id_or_place_never_reaches_a_stored_or_embedded_text(readings: str) -> None:
+    """Texts and descriptive fields are redacted; the keys (entity and event ids) stay verbatim, since
+    updates, deletes and the entity filter find a series by them."""
+    from schemas import SensorEvent, SensorReading
+    from streams.agents.runtime import curation
+    from streams.settings import CurateSettings
+
+    e = SensorEvent(event_id="r1", source="plant", event_time=T,
+                    payload=SensorReading(device_id="meter-ann.lee@example.com", metric="power", value=3.5,
+                                          unit="kW", location="desk of bob@example.org, +1 415 555 0134"))
+    p = plan_batch([Item(encode(e), message_key(e), KafkaPosition("sensors", 0, 1))], lambda t: len(t.split()),
+                   document_topic="docs", max_bytes=10_000, max_tokens=64, overlap_tokens=0,
+                   curation=curation(CurateSettings(sensor_readings=readings)))
+    written = p.event_records()
+    assert {r.properties["record_type"] for r in written} == ({"chunk", "state"} if readings == "index" else {"state"})
+    for rec in written:
+        stored = " ".join(str(v) for k, v in rec.properties.items() if k not in ("entity_id", "event_id"))
+        for secret in ("ann.lee@example.com", "bob@example.org", "415 555 0134"):
+            assert secret not in rec.text and secret not in stored
+        assert "3.5 kW" in rec.properties["text"] and "power" in rec.text
