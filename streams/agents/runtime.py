@@ -74,14 +74,21 @@ class Runtime:
 
     def prepare(self) -> None:
         """Load model and client and run the first forward passes, in the calling thread."""
-        self.indexer.embedder.warm_up()
+        self._warm()
         self.warm = True
 
     async def warm_up(self) -> str:
         """Load the model and run its first forward passes before the first event; returns the model id."""
         if not getattr(self, "warm", False):
-            await self.run("urgent", lambda: self.indexer.embedder.warm_up())
+            await self.run("urgent", self._warm)
         return self.indexer.embedder.model_id
+
+    def _warm(self) -> None:
+        self.indexer.embedder.warm_up()
+        if self.curation is not None:
+            from streams.transforms.curate.fingerprint import lsh_bands
+
+            lsh_bands("warm up")  # MinHash's import (datasketch loads scipy) is a second the first batch would wait
 
     def plan(self, items: list[Item]) -> Plan:
         self.indexer  # noqa: B018 - the token counter comes with the model

@@ -6,9 +6,11 @@ up there, so dedup state is persistent and shared by every worker.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from difflib import SequenceMatcher
+from typing import Any
 
 WORDS = re.compile(r"\w+", re.UNICODE)
 
@@ -38,15 +40,24 @@ def lsh_bands(text: str, bands: int = 16, rows: int = 4, k: int = 5) -> list[str
     """MinHash (datasketch) of the text's character shingles, cut into LSH band keys.
 
     Two texts share at least one band key with probability 1 - (1 - J^rows)^bands,
-    about 0.99 at Jaccard 0.7 and 0.05 at 0.3 with the defaults.
+    about 0.99 at Jaccard 0.7 and 0.05 at 0.3 with the defaults. The keys are stored, so
+    their scheme is fixed (datasketch's ``affine32``, seed 1) and the permutations are made once.
     """
     from datasketch import MinHash
 
-    mh = MinHash(num_perm=bands * rows, seed=1)
+    mh = MinHash(num_perm=bands * rows, seed=1, permutations=_permutations(bands * rows), scheme="affine32")
     mh.update_batch(list(shingles(text, k)))
     hv = mh.hashvalues
     return [f"{b}:{hashlib.blake2b(hv[b * rows:(b + 1) * rows].tobytes(), digest_size=8).hexdigest()}"
             for b in range(bands)]
+
+
+@functools.cache
+def _permutations(num_perm: int) -> Any:
+    # Drawing them costs a millisecond a text, more than hashing a chunk's shingles.
+    from datasketch import MinHash
+
+    return MinHash(num_perm=num_perm, seed=1, scheme="affine32").permutations
 
 
 MONTHS = frozenset("january february march april may june july august september october november december "

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from schemas.chunk import ChunkRecord
 from streams.transforms.curate.dedup import Existing, find_duplicates
@@ -123,3 +125,20 @@ def test_presidio_with_a_missing_spacy_model_names_the_setting() -> None:
 
     with pytest.raises(RuntimeError, match="HEADWATER_CURATE__PRESIDIO_MODEL"):
         curation(CurateSettings(presidio=True, presidio_model="no_such_model_xx"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=0, max_size=300))
+def test_band_keys_are_those_of_a_fresh_minhash(text: str) -> None:
+    """Stored band keys must not change with how they are computed (permutations made once)."""
+    import hashlib
+
+    from datasketch import MinHash
+
+    from streams.transforms.curate.fingerprint import lsh_bands, shingles
+
+    mh = MinHash(num_perm=64, seed=1)
+    mh.update_batch(list(shingles(text, 5)))
+    hv = mh.hashvalues
+    assert lsh_bands(text) == [f"{b}:{hashlib.blake2b(hv[b * 4:(b + 1) * 4].tobytes(), digest_size=8).hexdigest()}"
+                               for b in range(16)]
