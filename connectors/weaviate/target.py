@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,16 +78,23 @@ def write(client: weaviate.WeaviateClient, name: str, records: Sequence[ChunkRec
     for a permanent reason is split until the objects that cause it are found.
     """
     vecs = list(vectors) if vectors is not None else [None] * len(records)
+    if len(vecs) != len(records):
+        raise ValueError(f"{len(records)} records but {len(vecs)} vectors")
+    # One object per id, the last one given (the later in the log): requests then never overlap.
+    last = {(rec.tenant, rec.uuid): i for i, rec in enumerate(records)}
     by_tenant: dict[str, list[DataObject[Any, Any]]] = defaultdict(list)
-    for rec, vec in zip(records, vecs, strict=True):
+    for i in sorted(last.values()):
+        rec, vec = records[i], vecs[i]
         by_tenant[rec.tenant].append(DataObject(properties=rec.properties, uuid=rec.uuid,
                                                 vector=list(vec) if vec is not None else None))
-    failures: list[Failure] = []
-    for tenant, objs in by_tenant.items():
-        col = client.collections.use(name).with_tenant(tenant)
-        for part in _parts(objs, batch_max, batch_bytes):
-            failures += _insert(col, part)
-    return failures
+    requests = [(client.collections.use(name).with_tenant(tenant), part)
+                for tenant, objs in by_tenant.items() for part in _parts(objs, batch_max, batch_bytes)]
+    if len(requests) == 1:
+        return _insert(*requests[0])
+    # Two requests in flight: the client turns one into protobuf (Python, under the GIL) while
+    # Weaviate stores the other. The parts hold distinct objects, so their order does not matter.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="weaviate-write") as pool:
+        return [f for found in pool.map(lambda r: _insert(*r), requests) for f in found]
 
 
 def _parts(objs: list[DataObject[Any, Any]], batch_max: int, batch_bytes: int) -> Iterable[list[DataObject[Any, Any]]]:

@@ -1,4 +1,4 @@
-"""Lookups before the first write: a collection or tenant that does not exist yet answers "nothing"."""
+"""Weaviate target and lookups on the real service: first writes, lookups before them, split requests."""
 
 from __future__ import annotations
 
@@ -29,5 +29,29 @@ def test_lookups_on_a_missing_collection_or_tenant_are_empty_and_see_a_first_wri
         found = query.find_by_fingerprint(weaviate_client, name, "t1", ["h"], [])
         assert [f["uuid"] for f in found] == [rec.uuid]
         assert [d["uuid"] for d in query.document(weaviate_client, name, "t1", "d", ["text"])] == [rec.uuid]
+    finally:
+        weaviate_client.collections.delete(name)  # type: ignore[attr-defined]
+
+
+def test_a_write_in_many_requests_stores_each_object_once_as_last_given_and_names_the_refused(
+        weaviate_client: Any, unique: str) -> None:
+    import uuid as uuidlib
+
+    name = f"Writes{unique.replace('-', '')}"
+    target.ensure_collection(weaviate_client, name)
+    try:
+        recs, vecs = [], []
+        for i in range(700):
+            tenant = "t1" if i % 2 else "t2"
+            u = str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"{tenant}/{i % 650}"))  # 50 ids come twice
+            recs.append(ChunkRecord(u, tenant, "x", {"text": f"version {i}", "chunk_index": i}))
+            vecs.append([0.1] * 384)
+        bad = ChunkRecord(str(uuidlib.uuid4()), "t1", "x", {"text": "bad", "chunk_index": -1})
+        failures = target.write(weaviate_client, name, [*recs, bad], [*vecs, [0.1] * 3], batch_max=100)
+        assert [f.uuid for f in failures] == [bad.uuid]
+        stored = {(t, o["uuid"]): o["chunk_index"] for t in ("t1", "t2")
+                  for o in query.objects(weaviate_client, name, t, ["chunk_index"])}
+        want = {(r.tenant, r.uuid): r.properties["chunk_index"] for r in recs}  # a dict keeps the last
+        assert stored == want and len(stored) == 650
     finally:
         weaviate_client.collections.delete(name)  # type: ignore[attr-defined]
