@@ -19,9 +19,11 @@ from streams.settings import Settings
 @click.option("--peers", is_flag=True,
               help="The same --docs job through a hand-written loop, LlamaIndex, Quix Streams and Headwater.")
 @click.option("--runs", default=1, show_default=True, help="With --peers: repeat, and print the medians.")
+@click.option("--search", "search_chunks", type=int, default=0,
+              help="Search API latency over an index of this many chunks instead (100000: the target's size).")
 @_friendly
 def bench(docs: int, app_events: int, freshness_seconds: float, curation_only: bool, lanes: bool, sensors: int,
-          edits: bool, peers: bool, runs: int) -> None:
+          edits: bool, peers: bool, runs: int, search_chunks: int) -> None:
     """Embedding ceiling vs pipeline throughput, freshness percentiles, worker peak RSS."""
     from streams import stack
     from streams.harness import bench as b
@@ -38,6 +40,11 @@ def bench(docs: int, app_events: int, freshness_seconds: float, curation_only: b
         return
     if curation_only:
         b.run_curation(s)
+        return
+    if search_chunks:
+        from streams.harness import bench_search
+
+        bench_search.report(bench_search.run(s, n=search_chunks))
         return
     if lanes or sensors or edits:
         from streams.harness import bench_freshness as fb

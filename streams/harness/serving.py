@@ -5,7 +5,7 @@ Input: an ASGI app. Output: its base URL (``http://127.0.0.1:<free port>``) whil
 Semantics: the context is entered only once uvicorn reports it is started (within ``start_s``;
 else :class:`OSError` naming the address), so the first request never races the bind. On exit
 the server is asked to stop and its thread joined (up to 15 s). uvicorn logs warnings only and
-no access lines, so a benchmark's or test's terminal stays quiet; lifespan events are off (the
+no access lines, so a benchmark's or test's terminal stays quiet; lifespan events are off unless asked (the
 apps here build their state before serving).
 
 Example::
@@ -21,19 +21,23 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 __all__ = ["serving"]
 
 
 @contextmanager
-def serving(app: Any, *, name: str = "uvicorn", start_s: float = 15.0) -> Iterator[str]:
-    """``app`` under uvicorn on a free loopback port, in a daemon thread called ``name``; yields its URL."""
+def serving(app: Any, *, name: str = "uvicorn", start_s: float = 15.0,
+            lifespan: Literal["on", "off"] = "off") -> Iterator[str]:
+    """``app`` under uvicorn on a free loopback port, in a daemon thread called ``name``; yields its URL.
+
+    ``lifespan="on"`` for an app that builds its state in its lifespan (the search API loads its model there).
+    """
     import uvicorn  # only the callers that serve pay for importing it
 
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False, lifespan="off"))
+                                           access_log=False, lifespan=lifespan))
     thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + start_s
