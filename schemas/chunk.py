@@ -14,27 +14,33 @@ DataType = Literal["text", "text[]", "int", "number", "date", "bool"]
 
 @dataclass(frozen=True)
 class Prop:
-    """One stored property: its Weaviate data type, and whether filters must match it exactly.
+    """One stored property: its Weaviate data type, and how it is indexed.
 
     ``exact`` properties are ids and enum-like values, tokenized as one field rather
-    than as analysed words.
+    than as analysed words. Only ``search`` properties get a keyword (BM25) index, and
+    only ``filter`` properties a filter index: every index is rewritten with each
+    update of an object, which is most of what a sensor's current state costs Weaviate.
     """
 
     type: DataType
     exact: bool = False
+    search: bool = False  # hybrid search's keyword half reads it
+    filter: bool = True  # Headwater or a user filters on it
 
 
 PROPERTIES: dict[str, Prop] = {
     # the text and its place in the source
-    "text": Prop("text"), "title": Prop("text"), "section": Prop("text"),
-    "chunk_index": Prop("int"), "chunk_count": Prop("int"), "char_start": Prop("int"), "char_end": Prop("int"),
+    "text": Prop("text", search=True, filter=False), "title": Prop("text", search=True, filter=False),
+    "section": Prop("text", filter=False), "chunk_index": Prop("int"), "chunk_count": Prop("int", filter=False),
+    "char_start": Prop("int", filter=False), "char_end": Prop("int", filter=False),
     # what the chunk is about
     "kind": Prop("text", exact=True), "source": Prop("text", exact=True), "entity_id": Prop("text", exact=True),
     "event_id": Prop("text", exact=True), "doc_id": Prop("text", exact=True), "doc_version": Prop("int"),
-    "uri": Prop("text", exact=True), "language": Prop("text", exact=True), "keywords": Prop("text[]"),
+    "uri": Prop("text", exact=True), "language": Prop("text", exact=True), "keywords": Prop("text[]", filter=False),
     # times and the citation back to Kafka
-    "event_time": Prop("date"), "ingest_time": Prop("date"), "index_time": Prop("date"),
-    "kafka_topic": Prop("text", exact=True), "kafka_partition": Prop("int"), "kafka_offset": Prop("int"),
+    "event_time": Prop("date"), "ingest_time": Prop("date"), "index_time": Prop("date", filter=False),
+    "kafka_topic": Prop("text", exact=True), "kafka_partition": Prop("int", filter=False),
+    "kafka_offset": Prop("int", filter=False),
     # rendered fields of sensor readings and app events ("" / 0.0 for other kinds)
     "metric": Prop("text", exact=True), "value": Prop("number"), "unit": Prop("text", exact=True),
     "location": Prop("text"), "device_id": Prop("text", exact=True),
@@ -43,8 +49,8 @@ PROPERTIES: dict[str, Prop] = {
     "record_type": Prop("text", exact=True),  # "chunk", or "state" for a device's current reading
     "content_hash": Prop("text", exact=True),  # dedup key: equal for trivially equal content
     "lsh_bands": Prop("text[]", exact=True),  # MinHash LSH band keys, for near-duplicate lookups
-    "body": Prop("text"),  # what near-dedup compares for app events: the message, not the sentence
-    "model_id": Prop("text", exact=True),
+    "body": Prop("text", filter=False),  # what near-dedup compares for app events: the message, not the sentence
+    "model_id": Prop("text", exact=True, filter=False),
     # who may read it: the event's reader tags, or ["*"] for everyone in the tenant (search filters on it)
     "readers": Prop("text[]", exact=True),
 }

@@ -26,7 +26,7 @@ from streams.transforms.curate.policy import Curation, Drop, dedup_text, state_r
 from streams.transforms.enrich import enrich
 from streams.transforms.order import DocChange
 from streams.transforms.render import Rendered, describe_sensor, render
-from streams.transforms.validate import Item, Rejected, Tombstone, validate
+from streams.transforms.validate import Item, Rejected, Tombstone, stamped, validate
 
 # Part of every document fingerprint: bump it when chunking or enrichment changes what is stored,
 # so that documents indexed before are chunked and written again.
@@ -120,10 +120,10 @@ def _add(plan: Plan, item: Item, result: AnyEvent | Tombstone | Rejected) -> Non
         plan.rejected.append(result)
     elif isinstance(result, Tombstone):
         _doc_change(plan, (result.tenant, result.doc_id), DocChange(None, True), DocSource(item, None, None))
-    elif isinstance(result, DocumentEvent):
-        _add_document(plan, item, result)
+    elif isinstance(event := stamped(result, item), DocumentEvent):
+        _add_document(plan, item, event)
     else:
-        _add_event(plan, item, result)
+        _add_event(plan, item, event)
 
 
 def _doc_change(plan: Plan, key: tuple[str, str], change: DocChange, source: DocSource) -> None:

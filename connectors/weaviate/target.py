@@ -40,9 +40,10 @@ class Failure:
 
 def _property(key: str, prop: Prop) -> Property:
     # Ids and enum-like values must match exactly in filters, not as analysed words.
-    exact = prop.exact and prop.type.startswith("text")
-    return Property(name=key, data_type=DATA_TYPES[prop.type], tokenization=Tokenization.FIELD if exact else None,
-                    skip_vectorization=True)
+    text = prop.type.startswith("text")
+    return Property(name=key, data_type=DATA_TYPES[prop.type],
+                    tokenization=Tokenization.FIELD if prop.exact and text else None, skip_vectorization=True,
+                    index_searchable=prop.search if text else None, index_filterable=prop.filter)
 
 
 def ensure_collection(client: weaviate.WeaviateClient, name: str, properties: Mapping[str, Prop] = PROPERTIES) -> None:

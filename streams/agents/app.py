@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from typing import Any
 
 import faust
+from faust.sensors import Monitor as FaustMonitor
+from faust.types import TP, EventT, StreamT
 
 from connectors import kafka_admin
 from streams.agents import consumer, index, timers
@@ -24,6 +27,42 @@ log = logging.getLogger("headwater.worker")
 class App(faust.App):
     def _new_transport(self) -> consumer.Transport:
         return consumer.transport(self)
+
+
+class Raw(faust.Schema[bytes, bytes]):
+    """Keys and values as the bytes Kafka holds: the planner decodes and validates them itself.
+
+    faust's "raw" serializer gets there through its codec registry, twice per message.
+    """
+
+    def loads_key(self, app: Any, message: Any, *, loads: Any = None, serializer: Any = None) -> Any:
+        return message.key
+
+    def loads_value(self, app: Any, message: Any, *, loads: Any = None, serializer: Any = None) -> Any:
+        return message.value
+
+
+class Monitor(FaustMonitor):
+    """faust's monitor without its statistics per message (the worker counts in ``/metrics``).
+
+    What faust reads back is kept: when a partition's stream last took an event, for its
+    "stream is not processing" warnings.
+    """
+
+    def on_message_in(self, tp: TP, offset: int, message: Any) -> None:
+        pass
+
+    def on_stream_event_in(self, tp: TP, offset: int, stream: StreamT[Any],
+                           event: EventT[Any]) -> dict[str, Any] | None:
+        self.stream_inbound_time[tp] = time.monotonic()
+        return None
+
+    def on_stream_event_out(self, tp: TP, offset: int, stream: StreamT[Any], event: EventT[Any],
+                            state: dict[str, Any] | None = None) -> None:
+        pass
+
+    def on_message_out(self, tp: TP, offset: int, message: Any) -> None:
+        pass
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -42,15 +81,16 @@ def create_app(settings: Settings) -> faust.App:
         consumer_group_instance_id=settings.worker.instance_id,
         stream_buffer_maxsize=4096,
         producer_max_request_size=4_194_304,
+        Monitor=Monitor,
     )
     rt = Runtime(settings)
     app.headwater_runtime = rt  # type: ignore[attr-defined]
     t = settings.topics
     _ensure_topics(settings)
-    raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "allow_empty": True}
+    raw = Raw(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", allow_empty=True)
     channels = index.Channels(
-        urgent=app.topic(t.sensor, t.app, key_serializer="raw", value_serializer="raw", **raw),
-        bulk=app.topic(t.document, key_serializer="raw", value_serializer="raw", **raw),
+        urgent=app.topic(t.sensor, t.app, schema=raw),
+        bulk=app.topic(t.document, schema=raw),
         dead_letter=app.topic(settings.topics.dead_letter, key_serializer="raw", value_serializer="raw"),
         audit=app.topic(settings.topics.audit, key_serializer="raw", value_serializer="raw"))
     index.register(app, rt, channels)

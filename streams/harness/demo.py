@@ -91,12 +91,19 @@ def mentions(text: str, expected: str) -> bool:
 
 
 def worker_line(m: Metrics | None) -> str:
-    """The worker's own counters, or "starting" while its metrics page does not answer yet."""
+    """The worker's own counters, or "starting" while its metrics page does not answer yet.
+
+    Freshness is of what reached Kafka while the worker ran: records left by an earlier run
+    waited for no worker at all, and are counted apart.
+    """
     if m is None:
         return "worker: starting"
-    counts, lat = m.get("counts", {}), m.get("freshness_s", {})
+    counts, lat = m.get("counts", {}), m.get("freshness_s_live", m.get("freshness_s", {}))
+    backlog = int(counts.get("backlog", 0))
     return (f"worker: {counts.get('events', 0)} events, {counts.get('chunks.written', 0)} chunks, "
-            f"freshness p50 {lat.get('p50', 0.0):.2f}s p99 {lat.get('p99', 0.0):.2f}s")
+            f"freshness p50 {lat.get('p50', 0.0):.2f}s p99 {lat.get('p99', 0.0):.2f}s"
+            + (f" (and {backlog} objects from records older than the worker, left by an earlier run)"
+               if backlog else ""))
 
 
 def explain_late(lag: Mapping[str, int] | None, before: Metrics | None, now: Metrics | None, waited_s: float) -> str:

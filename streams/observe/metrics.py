@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -17,17 +17,30 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class Metrics:
-    def __init__(self, window: int = 10_000) -> None:
+    """Counters, seconds per stage, and freshness over the last ``window`` written objects.
+
+    ``freshness_s`` covers every written object; ``freshness_s_live`` only those that reached
+    Kafka after this worker started, so a restart's catch-up (records that waited while no
+    worker ran) does not read as the worker being slow. ``counts["backlog"]`` counts the rest.
+    """
+
+    def __init__(self, window: int = 10_000, started: datetime | None = None) -> None:
+        self.started = started or datetime.now(UTC)
         self.counts: Counter[str] = Counter()
         self.seconds: defaultdict[str, float] = defaultdict(float)
         self.cache: dict[str, float] = {}
         self.latencies: deque[float] = deque(maxlen=window)
         self.by_lane: defaultdict[str, deque[float]] = defaultdict(lambda: deque(maxlen=window))
+        self.live: deque[float] = deque(maxlen=window)
 
     def observe_freshness(self, ingest_times: Iterable[datetime], indexed_at: datetime, lane: str = "") -> None:
         for t in ingest_times:
             seconds = max(0.0, (indexed_at - t).total_seconds())
             self.latencies.append(seconds)
+            if t >= self.started:
+                self.live.append(seconds)
+            else:
+                self.counts["backlog"] += 1
             if lane:
                 self.by_lane[lane].append(seconds)
 
@@ -38,6 +51,7 @@ class Metrics:
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "embedding_cache": self.cache,
             "freshness_s": _summary(lat),
+            "freshness_s_live": _summary(list(self.live)),
             "freshness_s_by_lane": {lane: _summary(list(v)) for lane, v in self.by_lane.items()},
         }
 

@@ -1,7 +1,9 @@
 """Stage 1, validate: Kafka record -> typed event, or a rejection with its reason.
 
-Input: the record's value, key and position. Output: an event stamped with its
-ingest time, a document tombstone, or a :class:`Rejected` bound for the dead-letter topic.
+Input: the record's value, key and position. Output: an event, a document tombstone,
+or a :class:`Rejected` bound for the dead-letter topic. :func:`stamped` gives an event its
+ingest time, the record's Kafka timestamp: the planner stamps only the events it keeps
+(of a sensor's readings in one batch, only the latest decides its state).
 """
 
 from __future__ import annotations
@@ -44,9 +46,13 @@ def validate(item: Item, document_topic: str, max_bytes: int) -> AnyEvent | Tomb
     if item.value is None and item.position.topic == document_topic:
         return _tombstone(item)
     try:
-        event = decode(item.value, max_bytes=max_bytes)
+        return decode(item.value, max_bytes=max_bytes)
     except InvalidEvent as exc:
         return Rejected(item, exc.reason)
+
+
+def stamped(event: AnyEvent, item: Item) -> AnyEvent:
+    """``event`` with its ingest time: when Kafka took the record, unless the producer already set it."""
     if item.timestamp_ms is not None and item.timestamp_ms > 0:
         return stamp(event, datetime.fromtimestamp(item.timestamp_ms / 1000, tz=UTC))
     return event

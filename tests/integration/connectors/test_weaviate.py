@@ -55,3 +55,34 @@ def test_a_write_in_many_requests_stores_each_object_once_as_last_given_and_name
         assert stored == want and len(stored) == 650
     finally:
         weaviate_client.collections.delete(name)  # type: ignore[attr-defined]
+
+
+def test_the_collection_indexes_what_search_and_filters_read_and_nothing_else(
+        weaviate_client: Any, unique: str) -> None:
+    from weaviate.classes.query import Filter
+
+    from schemas.chunk import PROPERTIES
+
+    name = f"Indexes{unique.replace('-', '')}"
+    target.ensure_collection(weaviate_client, name)
+    try:
+        col = weaviate_client.collections.use(name)
+        config = {p.name: p for p in col.config.get().properties}
+        assert set(config) == set(PROPERTIES)
+        for key, prop in PROPERTIES.items():
+            assert config[key].index_filterable is prop.filter, key
+            if prop.type.startswith("text"):
+                assert config[key].index_searchable is prop.search, key
+        assert {k for k, p in PROPERTIES.items() if p.search} == {"text", "title"}  # search's query_properties
+        rec = ChunkRecord("00000000-0000-0000-0000-000000000002", "t1", "x",
+                          {"text": "The boiler in hall 3 reads 81 C.", "title": "Boiler", "record_type": "state",
+                           "kind": "sensor", "kafka_offset": 7})
+        assert target.write(weaviate_client, name, [rec], [[0.1] * 384]) == []
+        tenant = col.with_tenant("t1")
+        assert [str(o.uuid) for o in tenant.query.bm25("boiler hall", query_properties=["text", "title^2"]).objects] \
+            == [rec.uuid]
+        where = Filter.by_property("record_type").equal("state") & Filter.by_property("kind").equal("sensor")
+        assert [str(o.uuid) for o in tenant.query.fetch_objects(filters=where).objects] == [rec.uuid]
+        assert tenant.query.fetch_objects().objects[0].properties["kafka_offset"] == 7  # stored, only not indexed
+    finally:
+        weaviate_client.collections.delete(name)  # type: ignore[attr-defined]

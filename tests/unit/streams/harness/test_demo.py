@@ -42,6 +42,10 @@ def test_status_line_reads_the_worker_counters_or_says_starting() -> None:
     assert worker_line(None) == "worker: starting"
     line = worker_line({"counts": {"events": 42, "chunks.written": 40}, "freshness_s": {"p50": 0.25, "p99": 1.5}})
     assert line == "worker: 42 events, 40 chunks, freshness p50 0.25s p99 1.50s"
+    line = worker_line({"counts": {"events": 400, "chunks.written": 390, "backlog": 370},
+                        "freshness_s": {"p50": 2.0, "p99": 29_668.0}, "freshness_s_live": {"p50": 0.3, "p99": 0.9}})
+    assert line == ("worker: 400 events, 390 chunks, freshness p50 0.30s p99 0.90s "
+                    "(and 370 objects from records older than the worker, left by an earlier run)")
 
 
 def test_a_late_answer_names_the_backlog_and_what_the_worker_did_meanwhile() -> None:

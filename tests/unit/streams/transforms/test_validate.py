@@ -4,7 +4,7 @@ import pytest
 
 from schemas import SensorEvent
 from schemas.chunk import KafkaPosition
-from streams.transforms.validate import Item, Rejected, Tombstone, validate
+from streams.transforms.validate import Item, Rejected, Tombstone, stamped, validate
 
 pytestmark = pytest.mark.unit
 
@@ -18,9 +18,13 @@ def _item(value: bytes | None, key: bytes | None = b"default/pump-7", topic: str
 
 
 def test_valid_event_is_stamped_with_kafka_time_when_missing() -> None:
-    out = validate(_item(json.dumps(GOOD).encode(), ts=1_767_225_600_000), DOCS, 10_000)
+    item = _item(json.dumps(GOOD).encode(), ts=1_767_225_600_000)
+    out = validate(item, DOCS, 10_000)
     assert isinstance(out, SensorEvent)
+    out = stamped(out, item)
     assert out.ingest_time is not None and out.ingest_time.year == 2026
+    again = stamped(out, _item(json.dumps(GOOD).encode(), ts=1_800_000_000_000))
+    assert again.ingest_time == out.ingest_time  # a producer's (or an earlier) stamp is kept
 
 
 @pytest.mark.parametrize(("value", "prefix", "field"), [
