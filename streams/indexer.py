@@ -53,6 +53,7 @@ class Indexer:
         self.ledger = f"{collection}Ledger"
         self.upsert_batch_max = upsert_batch_max
         self.turns = Turns()
+        self.count_tokens = embedder.token_counter()
         target.ensure_collection(client, collection)
         target.ensure_ledger(client, self.ledger)
 
@@ -85,9 +86,11 @@ class Indexer:
         # A backfill embeds in small slices and takes turns with the urgent lane, which goes first:
         # an app event waits for one slice of a backfill (4 chunks, ~0.15 s), not for its batch.
         # Slices of 4 cost a backfill nothing measurable on 2 cores (8, 16 and 32: within noise).
-        # Slices of texts of like length, as the ceiling's one big sorted encode: little padding.
+        # Slices of texts of like token counts, as the ceiling's one big sorted encode: a forward pass
+        # pads to its longest text, and characters sort short texts too coarsely for that.
         step = 32 if urgent else 4
-        order = np.argsort([len(t) for t in texts], kind="stable")
+        count = self.count_tokens if len(texts) > step else len
+        order = np.argsort([count(t) for t in texts], kind="stable")
         out = None
         for i in range(0, len(texts), step):
             idx = order[i:i + step]

@@ -42,6 +42,7 @@ class CachedEmbedder:
         # The hottest vectors in memory too (a fleet's descriptions, ~1.5 KB each): no SQLite read per hit.
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._recent_max = min(max_entries, _RECENT_MAX)
+        self._count: int | None = None  # rows in the table, or more; None until first counted
 
     @property
     def forward_calls(self) -> int:
@@ -114,10 +115,22 @@ class CachedEmbedder:
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?)",
                                  [(k, np.asarray(v, dtype=np.float32).tobytes(), now) for k, v in fresh.items()])
+        # COUNT(*) reads the whole table: it runs once, and again only when the bound may be passed.
+        # Inserts are added to the count as if all were new (a replaced row counts twice), so it
+        # only overestimates; eviction frees a tenth of the bound, so that it does not run on every put.
+        self._count = self._rows() if self._count is None else self._count + len(fresh)
+        if self._count > self.max_entries:
+            count = self._rows()
+            if count > self.max_entries:
+                keep = self.max_entries - self.max_entries // 10
+                self._db.execute("DELETE FROM emb WHERE key IN (SELECT key FROM emb ORDER BY used LIMIT ?)",
+                                 (count - keep,))
+                count = keep
+            self._count = count
+
+    def _rows(self) -> int:
         (count,) = self._db.execute("SELECT COUNT(*) FROM emb").fetchone()
-        if count > self.max_entries:
-            self._db.execute("DELETE FROM emb WHERE key IN (SELECT key FROM emb ORDER BY used LIMIT ?)",
-                             (count - self.max_entries,))
+        return int(count)
 
     def stats(self) -> dict[str, float]:
         total = self.hits + self.misses

@@ -84,21 +84,26 @@ class OnnxEmbedder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        # Longest first, as sentence-transformers: texts of a batch have similar lengths, so little padding.
-        order = np.argsort([-len(t) for t in texts], kind="stable")
+        if not len(texts):
+            return out
         with self._lock:
-            if len(texts):
-                self._forward_calls += 1
+            self._forward_calls += 1
+            # One tokenization of every text, padded to the longest; each forward pass then takes texts
+            # of like token counts (sorted by tokens, not characters) and only its own longest's columns.
+            encodings = self._tokenizer.encode_batch(list(texts))
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            types = np.array([e.type_ids for e in encodings], dtype=np.int64)
+            lengths = mask.sum(axis=1)
+            order = np.argsort(-lengths, kind="stable")
             for start in range(0, len(texts), self.batch_size):
                 idx = order[start:start + self.batch_size]
-                out[idx] = self._forward([texts[i] for i in idx])
+                width = int(lengths[idx].max())
+                out[idx] = self._forward(ids[idx, :width], mask[idx, :width], types[idx, :width])
         return out
 
-    def _forward(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feeds = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64), "attention_mask": mask,
-                 "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+    def _forward(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         (tokens,) = self.session.run(["token_embeddings"], {k: feeds[k] for k in self.inputs})
         return normalize(mean_pool(np.asarray(tokens, dtype=np.float32), mask))
 

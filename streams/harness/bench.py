@@ -18,6 +18,7 @@ import signal
 import statistics
 import time
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -66,24 +67,33 @@ def _plan(events: Sequence[AnyEvent], count: Any, settings: Settings, max_tokens
                       curation=curation(cur) if cur.enabled else None)
 
 
-def _count(client: Any, collection: str, tenant: str, event_id: str | None = None) -> int:
-    from weaviate.classes.query import Filter
-
+def _count(client: Any, collection: str, tenant: str) -> int:
     if not client.collections.exists(collection):
         return 0
-    where = Filter.by_property("event_id").equal(event_id) if event_id else None
     try:
-        agg = client.collections.use(collection).with_tenant(tenant).aggregate.over_all(total_count=True,
-                                                                                        filters=where)
+        agg = client.collections.use(collection).with_tenant(tenant).aggregate.over_all(total_count=True)
     except Exception:  # noqa: BLE001 - the tenant appears with the first write
         return 0
     return int(agg.total_count or 0)
 
 
+def _complete(client: Any, collection: str, tenant: str, expected: dict[str, int]) -> bool:
+    """Whether every object of at least one of the ``expected`` events (event id -> objects) is stored."""
+    from weaviate.classes.aggregate import GroupByAggregate
+
+    try:
+        agg = client.collections.use(collection).with_tenant(tenant).aggregate.over_all(
+            group_by=GroupByAggregate(prop="event_id", limit=len(expected)), total_count=True)
+    except Exception:  # noqa: BLE001 - the tenant appears with the first write
+        return False
+    return any(g.total_count >= expected.get(str(g.grouped_by.value), 1 << 30) for g in agg.groups)
+
+
 def offer(worker: Any, client: Any, tenant: str, events: Sequence[AnyEvent], expect: int,
-          rate: float | None = None, label: str = "", first_objects: int = 0) -> tuple[float, float]:
+          rate: float | None = None, label: str = "", first: dict[str, int] | None = None) -> tuple[float, float]:
     """Produce events (at ``rate``/s or as fast as possible); seconds until ``expect`` objects exist,
-    and seconds until every object of the first event did (polled every 0.1 s: an upper bound)."""
+    and seconds until every object of one of the ``first`` events (event id -> objects) did, the
+    first to be complete, whichever it is (polled every 0.1 s: an upper bound)."""
     from connectors.producer import Producer
 
     topics = worker.settings.topics
@@ -98,17 +108,16 @@ def offer(worker: Any, client: Any, tenant: str, events: Sequence[AnyEvent], exp
         future.result(60)
     producer.close()
     collection = worker.settings.weaviate.collection
-    first_id, first_n = (events[0].event_id, first_objects) if events and first_objects else (None, 0)
-    last, first = start, None
+    last, first_s = start, None
     while (n := _count(client, collection, tenant)) < expect:
-        if first is None and first_id and n and _count(client, collection, tenant, first_id) >= first_n:
-            first = time.monotonic() - start
+        if first and first_s is None and n and _complete(client, collection, tenant, first):
+            first_s = time.monotonic() - start
         if time.monotonic() - last > 5:
             last = time.monotonic()
             say(f"[bench] {label}: {n}/{expect} chunks indexed after {last - start:.0f}s")
         time.sleep(0.1)
     took = time.monotonic() - start
-    return took, took if first is None else first
+    return took, took if first_s is None else first_s
 
 
 def _fresh_worker(settings: Settings, logs: Path, **extra: str) -> Any:
@@ -136,7 +145,7 @@ def run(settings: Settings, docs: int = 8, app_events: int = 600, freshness_s: f
     app = datasets.jeopardy_events("bench-app", app_events)
     doc_expected = expected_records(doc_events, embedder, settings)
     doc_texts = [r.text for r in doc_expected]
-    first_chunks = sum(r.event_id == doc_events[0].event_id for r in doc_expected)
+    per_article = Counter(r.event_id for r in doc_expected)
     app_texts = [r.text for r in expected_records(app, embedder, settings)]
     say(f"[bench] workload: {docs} wiki100 articles -> {len(doc_texts)} chunks; {len(app)} jeopardy app events")
     f: dict[str, float] = {"doc_chunks": len(doc_texts), "app_events": len(app)}
@@ -147,8 +156,8 @@ def run(settings: Settings, docs: int = 8, app_events: int = 600, freshness_s: f
     worker = _fresh_worker(settings, logs)
     try:
         took, f["doc_first_s"] = offer(worker, client, "bench-docs", doc_events, len(doc_texts), label="documents",
-                                       first_objects=first_chunks)
-        f["doc_first_chunks"] = first_chunks
+                                       first=dict(per_article))
+        f["doc_first_chunks"] = min(per_article.values())  # the model's time for the shortest: a lower bound
         f["pipeline_doc_chunks_s"] = len(doc_texts) / took
         f["pipeline_doc_events_s"] = docs / took
         f["doc_elapsed_s"] = took
@@ -221,7 +230,8 @@ def report(f: dict[str, float], min_ratio: float = 0.9, min_app_ratio: float = 0
         f"    {f['app_events'] / f['pipeline_app_events_s']:.1f}s in all; worker stages: {stages('app')}",
         f"    first article searchable {f['doc_first_s']:.1f}s after produce, whole (target ~{max_first_s:.0f}s: "
         f"{verdict(f['doc_first_s'] <= max_first_s)}); the model alone needs "
-        f"{f['doc_first_chunks'] / f['ceiling_doc_chunks_s']:.1f}s for its {f['doc_first_chunks']:.0f} chunks",
+        f"{f['doc_first_chunks'] / f['ceiling_doc_chunks_s']:.1f}s for the shortest "
+        f"({f['doc_first_chunks']:.0f} chunks)",
     ]
     for name, limit in (("fresh", max_p99_s), ("fresh80", max_p99_80_s)):
         lines.append(
