@@ -39,7 +39,9 @@ def bench(docs: int, app_events: int, freshness_seconds: float, curation_only: b
         bench_peers.run(s, docs=docs, runs=runs)
         return
     if curation_only:
-        b.run_curation(s)
+        from streams.harness import bench_curation
+
+        bench_curation.run(s)
         return
     if search_chunks:
         from streams.harness import bench_search
