@@ -82,21 +82,42 @@ def nearest(client: weaviate.WeaviateClient, name: str, tenant: str, vector: lis
 
 
 def hybrid(client: weaviate.WeaviateClient, name: str, tenant: str, text: str, vector: list[float], *,
-           alpha: float, limit: int, filters: Any, properties: list[str]) -> list[tuple[dict[str, Any], float]]:
-    """(properties, score) of the best ``limit`` objects: BM25 over ``properties`` fused with vector search."""
+           alpha: float, limit: int, filters: Any, properties: list[str]) -> list[tuple[str, dict[str, Any], float]]:
+    """(uuid, properties, score) of the best ``limit`` objects: BM25 over ``properties`` fused with vector search."""
     col = client.collections.use(name).with_tenant(tenant)
+    return _scored(lambda: col.query.hybrid(query=text, vector=vector, alpha=alpha, limit=limit, filters=filters,
+                                            fusion_type=HybridFusion.RELATIVE_SCORE, query_properties=properties,
+                                            return_metadata=MetadataQuery(score=True)))
+
+
+def keyword(client: weaviate.WeaviateClient, name: str, tenant: str, text: str, *, limit: int, filters: Any,
+            properties: list[str]) -> list[tuple[str, dict[str, Any], float]]:
+    """(uuid, properties, BM25 score) of the best ``limit`` objects holding any of ``text``'s terms."""
+    col = client.collections.use(name).with_tenant(tenant)
+    return _scored(lambda: col.query.bm25(query=text, limit=limit, filters=filters, query_properties=properties,
+                                          return_metadata=MetadataQuery(score=True)))
+
+
+def current_states(client: weaviate.WeaviateClient, name: str, tenant: str, devices: list[str], filters: Any
+                   ) -> list[dict[str, Any]]:
+    """Every property of the current-state objects of these devices (each metric) that ``filters`` pass."""
+    where = Filter.all_of([Filter.by_property("record_type").equal("state"),
+                           Filter.by_property("device_id").contains_any(devices),
+                           *([filters] if filters is not None else [])])
+    return [dict(o.properties) for o in _fetch(client, name, tenant, where, None, 10 * len(devices))]
+
+
+def _scored(run: Any) -> list[tuple[str, dict[str, Any], float]]:
     try:
-        res = col.query.hybrid(query=text, vector=vector, alpha=alpha, limit=limit, filters=filters,
-                               fusion_type=HybridFusion.RELATIVE_SCORE, query_properties=properties,
-                               return_metadata=MetadataQuery(score=True))
+        res = run()
     except WeaviateBaseError as exc:
         if tenant_missing(exc):
             return []
         raise
-    return [(dict(o.properties), float(o.metadata.score or 0.0)) for o in res.objects]
+    return [(str(o.uuid), dict(o.properties), float(o.metadata.score or 0.0)) for o in res.objects]
 
 
-def _fetch(client: weaviate.WeaviateClient, name: str, tenant: str, where: Any, properties: list[str],
+def _fetch(client: weaviate.WeaviateClient, name: str, tenant: str, where: Any, properties: list[str] | None,
            limit: int) -> list[Any]:
     if not client.collections.exists(name):
         return []
