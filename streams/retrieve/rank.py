@@ -17,16 +17,23 @@ With every reading indexed (``curate.sensor_readings = "index"``), a question ab
 its readings, which are history: "What temperature did pump 523 report?" wants the latest value,
 which its current-state object holds. Where a reading of a series is a hit, that series' state
 comes before it, and its older readings stay below as history.
+
+Events are history too: "The access code of vault 7 was changed to 4471", then "... to 9902".
+Both are true events and both stay indexed, but their vectors are so close that either may come
+first. Twins (hits about the same entity, of the same kind, holding the same words of the
+question, and near-identical in words) are put newest first in the places they hold.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 _WORD = re.compile(r"[^\W_]+")
 MIN_LENGTH = 3  # "3 causes", "room 12": too common to name one thing; "523", "a380", "2019" do
+TWIN_JACCARD = 0.6  # of word sets; templated events that differ in a value or two are above 0.8
 
 
 def words(text: str) -> set[str]:
@@ -90,3 +97,34 @@ def current_first(hits: Sequence[Hit], states: Sequence[dict[str, Any]]) -> list
                 out.append((state_of[key], score))
         out.append((props, score))
     return out
+
+
+def newest_twins_first(hits: Sequence[Hit], question: str, fields: Sequence[str] = ("text", "title")) -> list[Hit]:
+    """``hits`` with each group of twins reordered newest first (by ``event_time``) in its own places.
+
+    Scores stay with the places, so they still never rise down the list; other hits do not move.
+    """
+    asked = words(question)
+    held = [words(" ".join(str(p.get(f) or "") for f in fields)) for p, _ in hits]
+    groups: list[list[int]] = []
+    for i, (props, _) in enumerate(hits):
+        for group in groups:
+            first = hits[group[0]][0]
+            if (props.get("kind"), props.get("entity_id")) == (first.get("kind"), first.get("entity_id")) \
+                    and held[i] & asked == held[group[0]] & asked \
+                    and len(held[i] & held[group[0]]) >= TWIN_JACCARD * len(held[i] | held[group[0]]):
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+    out = list(hits)
+    for group in (g for g in groups if len(g) > 1):
+        newest = sorted((hits[i][0] for i in group), key=_event_time, reverse=True)
+        for place, props in zip(group, newest, strict=True):
+            out[place] = (props, hits[place][1])
+    return out
+
+
+def _event_time(props: dict[str, Any]) -> float:
+    when = props.get("event_time")
+    return when.timestamp() if isinstance(when, datetime) else float("-inf")

@@ -2,8 +2,8 @@
 
 Semantics: searches one tenant (tenants are isolated in Weaviate); ``alpha`` 1.0
 is pure vector, 0.0 pure BM25; filters combine with AND. Hits holding the question's identifiers
-(ticket 54660, pump 523) come first, and a sensor's current state before its older readings
-(:mod:`streams.retrieve.rank`).
+(ticket 54660, pump 523) come first, near-identical events about one entity newest first, and a
+sensor's current state before its older readings (:mod:`streams.retrieve.rank`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from weaviate.classes.query import Filter
 
 from connectors.weaviate import query
 from streams.embed.base import Embedder
-from streams.retrieve.rank import current_first, exact_first, identifiers, readings_series
+from streams.retrieve.rank import current_first, exact_first, identifiers, newest_twins_first, readings_series
 
 
 class SearchRequest(BaseModel):
@@ -86,16 +86,16 @@ def search(client: Any, embedder: Embedder, collection: str, req: SearchRequest,
     vector = embedder.encode([req.query])[0].tolist()
     alpha = req.alpha if req.alpha is not None else default_alpha
     filters, names = build_filters(req, readers), identifiers(req.query)
-    # With identifiers, a wider hybrid pool orders the hits that hold them by similarity, and a keyword
-    # pass over the identifiers alone finds those the fusion pushed out of the pool.
+    # A pool wider than k: the hits holding the question's identifiers are ordered by similarity, and
+    # a newer twin just below the k-th place is found. A keyword pass over the identifiers alone adds
+    # those the fusion pushed out of the pool.
     found = query.hybrid(client, collection, req.tenant, req.query, vector, alpha=alpha,
-                         limit=min(3 * req.k, 300) if names else req.k, filters=filters,
-                         properties=["text", "title^2"])
+                         limit=min(3 * req.k, 300), filters=filters, properties=["text", "title^2"])
     if names:
         found += [(uuid, props, 0.0) for uuid, props, _ in query.keyword(
             client, collection, req.tenant, " ".join(names), limit=req.k, filters=filters,
             properties=["text", "title"])]
-    ranked = exact_first(found, names)
+    ranked = newest_twins_first(exact_first(found, names), req.query)
     if shown := readings_series(ranked[:req.k]):
         states = query.current_states(client, collection, req.tenant, sorted({d for d, _ in shown}), filters)
         ranked = current_first(ranked, states)

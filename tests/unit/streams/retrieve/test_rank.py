@@ -1,4 +1,4 @@
-"""Reranking: identifiers a question names, and a sensor's current state before its history."""
+"""Reranking: identifiers a question names, twins newest first, a sensor's current state before its history."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.retrieve.rank import current_first, exact_first, identifiers, readings_series
+from streams.retrieve.rank import current_first, exact_first, identifiers, newest_twins_first, readings_series
 
 pytestmark = pytest.mark.unit
 
@@ -69,3 +69,34 @@ def test_a_state_already_above_its_readings_stays_and_is_not_repeated() -> None:
     assert current_first(hits, [state]) == hits
     late = [(_reading("p1", 1), 0.8), (state, 0.5)]
     assert current_first(late, [state]) == [(state, 0.8), (_reading("p1", 1), 0.8)]
+
+
+def _event(app: str, text: str, hour: int) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    return {"kind": "app", "entity_id": app, "text": text, "event_time": datetime(2026, 3, 1, hour, tzinfo=UTC)}
+
+
+def test_twins_are_put_newest_first_in_their_own_places_and_nothing_else_moves() -> None:
+    old, new = (_event("vault", f"The access code of vault 7 was changed to {c} by the night shift.", h)
+                for c, h in ((4471, 1), (9902, 2)))
+    other_vault = _event("vault", "The access code of vault 3 was changed to 5555 by the night shift.", 3)
+    other_app = _event("doors", "The access code of vault 7 was changed to 1212 by the night shift.", 4)
+    unlike = _event("vault", "Vault 7 was cleaned.", 5)
+    hits = [(old, 0.9), (other_vault, 0.8), (unlike, 0.7), (other_app, 0.6), (new, 0.5)]
+    out = newest_twins_first(hits, "What is the access code of vault 7?")
+    # vault 3 lacks the question's "7", the doors app is another entity, "cleaned" is not a twin
+    assert out == [(new, 0.9), (other_vault, 0.8), (unlike, 0.7), (other_app, 0.6), (old, 0.5)]
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(1000, 1003), st.integers(0, 23)),
+                max_size=12))
+def test_reordering_twins_keeps_every_hit_and_every_score_in_place(events: list[tuple[str, int, int]]) -> None:
+    hits = [(_event(app, f"The access code of vault 7 was changed to {code}.", h), 1.0 - i / 100)
+            for i, (app, code, h) in enumerate(events)]
+    out = newest_twins_first(hits, "access code of vault 7")
+    assert [s for _, s in out] == [s for _, s in hits]
+    assert sorted(id(p) for p, _ in out) == sorted(id(p) for p, _ in hits)
+    for app in ("a", "b"):  # every event of one app is a twin of the others here: newest first
+        times = [p["event_time"] for p, _ in out if p["entity_id"] == app]
+        assert times == sorted(times, reverse=True)
