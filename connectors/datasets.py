@@ -79,10 +79,11 @@ def occupancy_events(tenant: str, n: int) -> list[AnyEvent]:
     return out
 
 
-def wiki_events(tenant: str, n: int) -> list[AnyEvent]:
+def wiki_events(tenant: str, n: int, start: int = 0) -> list[AnyEvent]:
+    """Articles ``start`` to ``start + n`` of wiki100 as version-1 documents."""
     return [DocumentEvent(event_id=f"wiki-{p.stem}-v1", source="wiki100", tenant=tenant, event_time=T0,
                           payload=Document(doc_id=p.stem, title=p.stem, uri=f"wiki100/{p.name}", text=p.read_text()))
-            for p in wiki_files()[:n]]
+            for p in wiki_files()[start:start + n]]
 
 
 def mixed_events(tenant: str, docs: int, app: int, sensor: int) -> list[AnyEvent]:
