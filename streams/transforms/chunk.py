@@ -32,6 +32,7 @@ SECTION_MARK = re.compile(
 BOUNDARY = re.compile(
     r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’»)\]]))\s+|\s*\n\s*|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
 WORD = re.compile(r"\S+")
+WHOLE_CHARS_PER_TOKEN = 6
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,9 @@ class _Unit:
 def chunk_text(text: str, count_tokens: TokenCounter, max_tokens: int, overlap_tokens: int) -> list[Chunk]:
     """Split ``text`` into token-bounded chunks that respect sections and sentences.
 
-    ``count_tokens`` is called about once per sentence and once per chunk, never on
-    the whole text, so cost grows linearly with the text.
+    ``count_tokens`` is called once for a section that fits one chunk, else about once
+    per sentence and once per chunk, never on a long section as a whole, so cost grows
+    linearly with the text.
 
     Args:
         text: The text to split.
@@ -89,10 +91,26 @@ def chunk_text(text: str, count_tokens: TokenCounter, max_tokens: int, overlap_t
         raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
     out: list[Chunk] = []
     for heading, start, end in sections(text):
+        if (whole := _whole(text, start, end, count_tokens, max_tokens)) is not None:
+            out.append(Chunk(len(out), text[whole[0]:whole[1]], *whole, heading))
+            continue
         units = _units(text, start, end, count_tokens, max_tokens)
         for s, e in _pack(text, units, count_tokens, max_tokens, max(0, overlap_tokens)):
             out.append(Chunk(len(out), text[s:e], s, e, heading))
     return out
+
+
+def _whole(text: str, start: int, end: int, count: TokenCounter, max_tokens: int) -> tuple[int, int] | None:
+    """The trimmed span of a section that fits one chunk, with one count instead of one a sentence.
+
+    Most app events and short documents are one such section. Only sections short enough to
+    possibly fit are counted whole (English averages 4 to 5 characters a token), so a long
+    section costs no extra count.
+    """
+    span = _trimmed(text, start, end)
+    if span is None or span[1] - span[0] > WHOLE_CHARS_PER_TOKEN * max_tokens:
+        return None
+    return span if count(text[span[0]:span[1]]) <= max_tokens else None
 
 
 def sections(text: str) -> list[tuple[str, int, int]]:

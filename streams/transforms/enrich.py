@@ -123,10 +123,13 @@ def detect_language(text: str) -> str:
     "pt"; answers "und" (undetermined) on a tie, with no stopword, or when stopwords
     are under 5% of the words.
     """
-    words = [w.lower() for w in TOKEN.findall(text[:5000])]
-    scores = sorted(((sum(w in sw for w in words), lang) for lang, sw in STOPWORDS.items()), reverse=True)
+    counts = Counter(w.lower() for w in TOKEN.findall(text[:5000]))
+    # A set intersection per language, not a membership test per word and language: a fifth of an
+    # app event's planning time went here.
+    scores = sorted(((sum(counts[w] for w in counts.keys() & sw), lang) for lang, sw in STOPWORDS.items()),
+                    reverse=True)
     (best, lang), (second, _) = scores[0], scores[1]
-    return lang if best > second and best >= 0.05 * len(words) else "und"
+    return lang if best > second and best >= 0.05 * counts.total() else "und"
 
 
 def keywords(text: str, k: int = 8) -> list[str]:
