@@ -20,8 +20,9 @@ comes before it, and its older readings stay below as history.
 
 Events are history too: "The access code of vault 7 was changed to 4471", then "... to 9902".
 Both are true events and both stay indexed, but their vectors are so close that either may come
-first. Twins (hits about the same entity, of the same kind, holding the same words of the
-question, and near-identical in words) are put newest first in the places they hold.
+first. Twins (event hits about the same entity, of the same kind, holding the same words of the
+question, and near-identical in words) are put newest first in the places they hold. Documents
+have no twins: an update replaces a document's chunks.
 """
 
 from __future__ import annotations
@@ -105,18 +106,24 @@ def newest_twins_first(hits: Sequence[Hit], question: str, fields: Sequence[str]
     Scores stay with the places, so they still never rise down the list; other hits do not move.
     """
     asked = words(question)
-    held = [words(" ".join(str(p.get(f) or "") for f in fields)) for p, _ in hits]
+    # Documents are not history: an update replaces a document's chunks, so only events have twins.
+    held = [words(" ".join(str(p.get(f) or "") for f in fields)) if p.get("kind") != "document" else set()
+            for p, _ in hits]
+    # Only hits about one entity holding the same question words can be twins: compared within those.
     groups: list[list[int]] = []
+    alike: dict[tuple[Any, Any, frozenset[str]], list[list[int]]] = {}
     for i, (props, _) in enumerate(hits):
-        for group in groups:
-            first = hits[group[0]][0]
-            if (props.get("kind"), props.get("entity_id")) == (first.get("kind"), first.get("entity_id")) \
-                    and held[i] & asked == held[group[0]] & asked \
-                    and len(held[i] & held[group[0]]) >= TWIN_JACCARD * len(held[i] | held[group[0]]):
+        if props.get("kind") == "document":
+            continue
+        candidates = alike.setdefault((props.get("kind"), props.get("entity_id"), frozenset(held[i] & asked)), [])
+        for group in candidates:
+            first = held[group[0]]
+            if len(held[i] & first) >= TWIN_JACCARD * len(held[i] | first):
                 group.append(i)
                 break
         else:
             groups.append([i])
+            candidates.append(groups[-1])
     out = list(hits)
     for group in (g for g in groups if len(g) > 1):
         newest = sorted((hits[i][0] for i in group), key=_event_time, reverse=True)

@@ -100,3 +100,9 @@ def test_reordering_twins_keeps_every_hit_and_every_score_in_place(events: list[
     for app in ("a", "b"):  # every event of one app is a twin of the others here: newest first
         times = [p["event_time"] for p, _ in out if p["entity_id"] == app]
         assert times == sorted(times, reverse=True)
+
+
+def test_document_chunks_are_never_twins() -> None:
+    old, new = ({**_event("handbook", "The access code of vault 7 is 4471.", h), "kind": "document"} for h in (1, 2))
+    hits = [(old, 0.9), (new, 0.8)]
+    assert newest_twins_first(hits, "access code of vault 7") == hits
