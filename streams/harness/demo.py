@@ -9,80 +9,29 @@ with its citation. Ctrl-C stops the feeders and the worker; the stack and data s
 from __future__ import annotations
 
 import asyncio
-import itertools
 import math
-import random
 import re
 import signal
 import statistics
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from connectors.producer import Producer
-from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, SensorEvent, SensorReading
+from schemas import AnyEvent, DocumentEvent
+from streams.harness.demo_stream import TENANT, background_events, burst_events, planted_facts
 from streams.harness.worker_process import Worker
 from streams.observe.console import show
 from streams.retrieve.search import Hit
 from streams.settings import Settings
 
-TENANT = "demo"
 ANSWER_TIMEOUT_S = 30.0
 BURST_AFTER = 3  # planted facts answered before the document burst
-BACKGROUND_DOCS = 20  # wiki100 articles of the background stream; a burst takes the next ones
 BACKLOG = 3  # documents waiting that the background stream alone never leaves (it sends one per 7.5 s)
 # A number as text states it: "81", "81.2", "-5"; not the "-7" of "pump-7", not a version's ".3".
 NUMBER = re.compile(r"(?<![\w.-])-?\d+(?:\.\d+)?")
 Metrics = Mapping[str, Any]  # the worker's /metrics JSON: counts, seconds (per stage), freshness_s
-
-
-def planted_facts(seed: int | None = None) -> Iterator[tuple[AnyEvent, str, str]]:
-    """(event, question, expected snippet): new facts that no dataset and no earlier run contains."""
-    run = time.strftime("%H%M%S")
-    rnd = random.Random(seed if seed is not None else time.time_ns())
-    problems = ["the checkout page timed out", "a refund was charged twice", "the invoice PDF was empty",
-                "the password reset mail never arrived", "the mobile app crashed at login"]
-    for n in itertools.count(1):
-        now = datetime.now(UTC)
-        pump, temp = rnd.randint(100, 999), round(rnd.uniform(70, 95), 1)
-        yield (SensorEvent(event_id=f"demo-{run}-pump-{n}", source="plant-gateway", tenant=TENANT, event_time=now,
-                           payload=SensorReading(device_id=f"pump-{pump}", metric="temperature", value=temp,
-                                                 unit="C", location="building A")),
-               f"What temperature did pump {pump} in building A report?", f"{temp}")
-        # Versions must grow across demo runs too: an older version than the indexed one is skipped.
-        version, code = time.time_ns() // 1_000_000, rnd.randint(1000, 9999)
-        yield (DocumentEvent(event_id=f"demo-{run}-memo-{n}", source="intranet", tenant=TENANT, event_time=now,
-                             payload=Document(doc_id="vault-memo", title="Vault access memo", version=version,
-                                              uri="intranet://memos/vault",
-                                              text=f"Security memo. The access code of vault 7 is now {code}. "
-                                                   "Share it only with the night shift.")),
-               "What is the access code of vault 7?", f"{code}")
-        ticket, problem = rnd.randint(10000, 99999), rnd.choice(problems)
-        note = f"Ticket {ticket} was escalated to tier 2 because {problem}."
-        yield (AppEventEnvelope(event_id=f"demo-{run}-ticket-{n}", source="helpdesk", tenant=TENANT, event_time=now,
-                                payload=AppEvent(app="helpdesk", action="escalated", actor="support-bot",
-                                                 message=note)),
-               f"Why was ticket {ticket} escalated?", problem)
-
-
-def background_events() -> Iterator[AnyEvent]:
-    """Real data, interleaved: documents, app events and sensor readings."""
-    from connectors import datasets
-
-    docs = datasets.wiki_events(TENANT, BACKGROUND_DOCS)
-    apps = datasets.jeopardy_events(TENANT, 1000)
-    sensors = datasets.occupancy_events(TENANT, 509)
-    for i in itertools.count():
-        if i % 150 == 0 and docs:
-            yield docs.pop(0)
-        if apps:
-            yield apps.pop(0)
-        if i % 2 == 0 and sensors:
-            yield sensors.pop(0)
-        if not (docs or apps or sensors):
-            return
 
 
 def mentions(text: str, expected: str) -> bool:
@@ -246,9 +195,7 @@ async def _burst(demo: _Demo, n: int) -> None:
     Only the first demo on an index has to embed them: later runs send the same versions, which the
     worker recognises and skips.
     """
-    from connectors import datasets
-
-    docs = [e for e in datasets.wiki_events(TENANT, n, start=BACKGROUND_DOCS) if isinstance(e, DocumentEvent)]
+    docs = burst_events(n)
     for event in docs:
         await demo.producer.send_event(demo.settings.topics.document, event)
     demo.counts["document"] = demo.counts.get("document", 0) + len(docs)
