@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
@@ -120,6 +120,11 @@ def lag(kafka: KafkaSettings, group: str, topics: Iterable[str]) -> dict[str, in
     finally:
         consumer.close()
     return out
+
+
+def lags(kafka: KafkaSettings, groups: Mapping[str, Iterable[str]]) -> dict[str, int]:
+    """Records not yet committed, per topic, where each group commits the topics it is given."""
+    return {topic: n for group, topics in groups.items() for topic, n in lag(kafka, group, topics).items()}
 
 
 def _high(consumer: Consumer, topic: str, partition: int) -> int:

@@ -168,13 +168,16 @@ def _add_event(plan: Plan, item: Item, event: SensorEvent | AppEventEnvelope) ->
     if isinstance(event, SensorEvent):
         # The vector comes from what the reading is about; the stored sentence keeps value and time.
         records = [replace(r, text=describe_sensor(rendered.properties)) for r in records]
+    if c.curation is not None and isinstance(event, SensorEvent) and not c.curation.sensor_readings:
+        # Only the current state is stored: curation never drops a reading, and the state's fingerprint is its own.
+        if c.curation.sensor_state:
+            _track_state(plan, item, event, records[0])
+        return
     if c.curation is not None:
         records, drops = curate(c.curation, event, records)
         plan.dropped += drops
         if isinstance(event, SensorEvent) and c.curation.sensor_state and records:
             _track_state(plan, item, event, records[0])
-        if isinstance(event, SensorEvent) and not c.curation.sensor_readings:
-            return
     for rec in records:
         plan.origin[rec.uuid] = item
     plan.records.extend(records)

@@ -258,6 +258,15 @@ class Settings(BaseSettings):
 
     # The one place a secure stack's credentials reach Headwater: every command builds Settings, so the
     # worker, the connectors and the CLI all authenticate without being told (README: "Access control").
+    def readings_group(self) -> str:
+        """The readings lane's consumer group (faust's own is ``worker.app_id``)."""
+        return f"{self.worker.app_id}-readings"
+
+    def consumer_groups(self) -> dict[str, list[str]]:
+        """The worker's consumer groups, and the input topics each commits (lag is counted per group)."""
+        t = self.topics
+        return {self.worker.app_id: [t.app, t.document], self.readings_group(): [t.sensor]}
+
     @field_validator("kafka", mode="after")
     @classmethod
     def _kafka_stack_credentials(cls, kafka: KafkaSettings, info: ValidationInfo) -> KafkaSettings:

@@ -89,10 +89,11 @@ def create_app(settings: Settings) -> faust.App:
     _ensure_topics(settings)
     raw = Raw(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw", allow_empty=True)
     channels = index.Channels(
-        urgent=app.topic(t.sensor, t.app, schema=raw),
+        urgent=app.topic(t.app, schema=raw),
         bulk=app.topic(t.document, schema=raw),
         dead_letter=app.topic(settings.topics.dead_letter, key_serializer="raw", value_serializer="raw"),
-        audit=app.topic(settings.topics.audit, key_serializer="raw", value_serializer="raw"))
+        audit=app.topic(settings.topics.audit, key_serializer="raw", value_serializer="raw"),
+        readings=t.sensor)
     index.register(app, rt, channels)
     timers.register(app, rt)
     return app

@@ -9,7 +9,10 @@ quiet (fresh) and large under a backlog (fast), and never exceed their bounds:
 
 - ``max_events`` records (one decode each: what a sensor reading in state mode costs);
 - ``max_work``: estimated texts to embed (:func:`work`), so that a backfill is written
-  and committed article by article, not in one batch of thousands of chunks.
+  and committed article by article, not in one batch of thousands of chunks. After a quiet
+  spell the bound starts at ``start_work`` and doubles with every batch that fills it (as TCP's
+  slow start): the first article of a backfill is written alone, within seconds, and the batches
+  behind it grow to ``max_work`` while the backlog lasts.
 
 A batch always holds at least one record, however large.
 """
@@ -43,12 +46,20 @@ class Gather(Generic[T]):
     max_events: int
     max_work: float
     within_s: float
+    start_work: float | None = None  # the work bound after a quiet spell; None: always max_work
     items: list[T] = field(default_factory=list)
     load: float = 0.0
     first_at: float = 0.0
+    limit: float = field(init=False)  # the work bound of the batch being gathered
+
+    def __post_init__(self) -> None:
+        self.limit = self._start()
+
+    def _start(self) -> float:
+        return self.max_work if self.start_work is None else min(self.start_work, self.max_work)
 
     def full(self) -> bool:
-        return len(self.items) >= self.max_events or (bool(self.items) and self.load >= self.max_work)
+        return len(self.items) >= self.max_events or (bool(self.items) and self.load >= self.limit)
 
     def add(self, item: T, cost: float, now: float) -> None:
         if not self.items:
@@ -60,6 +71,9 @@ class Gather(Generic[T]):
         return bool(self.items) and (self.full() or now - self.first_at >= self.within_s)
 
     def take(self) -> list[T]:
+        # A full batch means a backlog: the next may carry twice the work. One that waited out
+        # ``within_s`` means a quiet stream: start small again.
+        self.limit = min(self.max_work, self.limit * 2) if self.full() else self._start()
         out, self.items, self.load = self.items, [], 0.0
         return out
 

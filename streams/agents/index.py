@@ -1,4 +1,7 @@
-"""The index agent: Kafka input topics -> plan -> Weaviate, offsets committed after.
+"""The index agents: Kafka input topics -> plan -> Weaviate, offsets committed after.
+
+Three lanes, each batching and writing on its own: app events (urgent), documents (bulk), and
+sensor readings (:mod:`streams.agents.readings`, off faust's per-message path).
 
 - records are gathered into adaptive batches while the last batch is written
   (:mod:`streams.agents.batching`: bounded by events and by estimated work);
@@ -19,6 +22,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, cast
 
 import faust
@@ -28,6 +32,7 @@ from connectors.weaviate.client import TargetUnavailable
 from schemas.chunk import KafkaPosition
 from streams.agents import dead_letter
 from streams.agents.batching import Gather, Lane, work
+from streams.agents.readings import ReadingsLane, lane_config
 from streams.agents.runtime import Runtime
 from streams.indexer import Outcome
 from streams.plan import Plan
@@ -40,8 +45,9 @@ log = logging.getLogger("headwater.worker")
 class Channels:
     """The worker's topics: what each lane reads, and where dead letters and audit records go."""
 
-    urgent: Any  # sensor readings and app events: small, and wanted within a second
+    urgent: Any  # app events: small, and wanted within a second
     bulk: Any  # documents: large, and never in the way of the urgent lane
+    readings: str  # sensor readings, in a lane of their own (:mod:`streams.agents.readings`)
     dead_letter: Any
     audit: Any
 
@@ -50,6 +56,23 @@ def register(app: faust.App, rt: Runtime, channels: Channels) -> None:
     """Register one index agent per lane on ``app``; each lane gathers, plans and writes on its own."""
     for lane, topic in (("urgent", channels.urgent), ("bulk", channels.bulk)):
         app.agent(topic, name=f"headwater.index.{lane}")(_agent(rt, channels, lane))
+    s = rt.settings
+    readings = ReadingsLane(
+        lane_config(s, s.readings_group()), [channels.readings], partial(handle, rt, channels, lane="readings"),
+        # In index mode every reading is an object of its own: as much work as an app event.
+        max_events=s.worker.batch_max_work if s.curate.sensor_readings == "index" else s.embed.batch_max_events,
+        within_s=s.embed.batch_timeout_ms / 1000, retry_s=s.worker.max_retry_backoff_s,
+        on_rebalance=rt.forget_states, loop=app.loop, beacon=app.beacon)
+
+    async def rebalanced(*_: Any, **__: Any) -> None:
+        rt.forget_states()  # sensor readings sent to faust's topics move current states too
+
+    app.on_partitions_assigned.connect(rebalanced)
+
+    async def start_readings() -> None:
+        await app.add_runtime_dependency(readings)
+
+    app.task(start_readings)
 
 
 def _agent(rt: Runtime, channels: Channels, lane: str) -> Any:
@@ -66,7 +89,8 @@ def _agent(rt: Runtime, channels: Channels, lane: str) -> Any:
             for e in batch:
                 await stream.ack(e)
 
-        gather: Gather[Any] = Gather(max_events, max_work, s.embed.batch_timeout_ms / 1000)
+        # A quarter of the work bound after a quiet spell: the first article of a backfill goes alone.
+        gather: Gather[Any] = Gather(max_events, max_work, s.embed.batch_timeout_ms / 1000, start_work=max_work / 4)
         feed = Lane(gather, process)
         try:
             # events() is on faust's Stream, not on the StreamT protocol agents are typed with.
@@ -116,7 +140,7 @@ async def write(rt: Runtime, plan: Plan, lane: str = "urgent") -> Outcome:
     backoff = 0.5
     while True:
         try:
-            return await rt.run(lane, rt.execute, plan, lane == "urgent")
+            return await rt.run(lane, rt.execute, plan, lane)
         except (TargetUnavailable, WeaviateConnectionError, ConnectionError, OSError) as exc:
             rt.metrics.counts["upsert.retries"] += 1
             log.warning("weaviate unavailable, retrying batch in %.1fs: %s", backoff, exc)

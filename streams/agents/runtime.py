@@ -38,7 +38,7 @@ class Runtime:
         self.metrics = Metrics()
         # One thread per lane: a document batch being embedded never holds up a sensor or app batch.
         self.pools = {lane: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"index-{lane}")
-                      for lane in ("urgent", "bulk")}
+                      for lane in ("readings", "urgent", "bulk")}
         self._lock = threading.Lock()
         self._indexer: Indexer | None = None
         self.curation: Curation | None = curation(settings.curate) if settings.curate.enabled else None
@@ -97,8 +97,13 @@ class Runtime:
                           max_bytes=self.settings.kafka.max_event_bytes, max_tokens=self.max_tokens,
                           overlap_tokens=min(c.overlap_tokens, self.max_tokens // 2), curation=self.curation)
 
-    def execute(self, plan: Plan, urgent: bool = True) -> Outcome:
-        return self.indexer.execute(plan, urgent)
+    def execute(self, plan: Plan, lane: str = "urgent") -> Outcome:
+        return self.indexer.execute(plan, urgent=lane != "bulk")
+
+    def forget_states(self) -> None:
+        """Current states are read back from Weaviate again: the group's partitions moved."""
+        if self._indexer is not None:
+            self._indexer.forget_states()
 
     def close(self) -> None:
         for pool in self.pools.values():

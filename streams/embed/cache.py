@@ -74,6 +74,15 @@ class CachedEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([found[k] for k in keys]).astype(np.float32)
 
+    def known(self, texts: Sequence[str]) -> dict[int, np.ndarray]:
+        """The cached vectors among ``texts``, by position (counted as hits); the rest go to :meth:`encode`."""
+        keys = [self._key(t) for t in texts]
+        with self._lock:
+            found = self._get(keys)
+        out = {i: found[k] for i, k in enumerate(keys) if k in found}
+        self.hits += len(out)
+        return out
+
     def _get(self, keys: list[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         unique = list(dict.fromkeys(keys))

@@ -109,17 +109,18 @@ def _positions(settings: Settings) -> dict[tuple[str, int], tuple[int, int]]:
 
     from connectors.config import kafka_config
 
-    c = Consumer(kafka_config(settings.kafka, "chaos-progress") | {"group.id": settings.worker.app_id,
-                                                                  "enable.auto.commit": False, "log_level": 0})
-    try:
-        out: dict[tuple[str, int], tuple[int, int]] = {}
-        for topic in settings.topics.inputs():
-            ends = kafka_admin.end_offsets(settings.kafka, topic)
-            committed = c.committed([TopicPartition(topic, p) for p in ends], timeout=10)
-            out |= {(topic, tp.partition): (max(tp.offset, 0), ends[tp.partition]) for tp in committed}
-        return out
-    finally:
-        c.close()
+    out: dict[tuple[str, int], tuple[int, int]] = {}
+    for group, topics in settings.consumer_groups().items():
+        c = Consumer(kafka_config(settings.kafka, "chaos-progress") | {"group.id": group,
+                                                                      "enable.auto.commit": False, "log_level": 0})
+        try:
+            for topic in topics:
+                ends = kafka_admin.end_offsets(settings.kafka, topic)
+                committed = c.committed([TopicPartition(topic, p) for p in ends], timeout=10)
+                out |= {(topic, tp.partition): (max(tp.offset, 0), ends[tp.partition]) for tp in committed}
+        finally:
+            c.close()
+    return out
 
 
 def run(settings: Settings, n: int = 100_000, *, kills: int = 5, outage_s: float = 30.0, rate: float = 400.0,

@@ -121,7 +121,7 @@ class _Demo:
 
         s = self.worker.settings
         try:
-            return await asyncio.to_thread(kafka_admin.lag, s.kafka, s.worker.app_id, s.topics.inputs())
+            return await asyncio.to_thread(kafka_admin.lags, s.kafka, s.consumer_groups())
         except (KafkaException, KeyError):  # coordinator still loading, topic not there yet: unknown for now
             return None
 

@@ -161,10 +161,9 @@ class Worker:
 
     def settle(self, timeout_s: float = 120) -> None:
         """Wait until the worker committed every input record produced so far (so all of it is written)."""
-        t = self.settings.topics
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if sum(kafka_admin.lag(self.settings.kafka, self.settings.worker.app_id, t.inputs()).values()) == 0:
+            if sum(kafka_admin.lags(self.settings.kafka, self.settings.consumer_groups()).values()) == 0:
                 return
             time.sleep(0.3)
         raise TimeoutError(f"worker did not catch up within {timeout_s} s; see {self.log_path}")

@@ -33,6 +33,9 @@ class Drop:
     chunk_index: int = -1
 
 
+FIELDS_REMEMBERED = 100_000
+
+
 @dataclass(frozen=True)
 class Curation:
     redact_pii: bool = True
@@ -45,6 +48,9 @@ class Curation:
     sensor_state: bool = True
     sensor_readings: bool = True  # readings are objects of their own; False: only the current state
     recognizer: Callable[[str], list[tuple[int, int, str]]] | None = None  # e.g. presidio, after the regexes
+    # Titles and fields (device ids, places, apps) repeat from event to event: each is redacted once.
+    _fields: dict[str, tuple[str, tuple[tuple[str, int], ...]]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False)
 
     def redact_text(self, text: str) -> tuple[str, Counter[str]]:
         """Built-in and configured patterns first, then the optional recognizer on what is left."""
@@ -60,14 +66,23 @@ class Curation:
         if not self.redact_pii:
             return r, Counter()
         text, counts = self.redact_text(r.text)
-        title, more = self.redact_text(r.title)
+        title, more = self._redact_field(r.title)
         props = {}
         for k, v in r.properties.items():
             if isinstance(v, str):
-                v, extra = self.redact_text(v)
+                v, extra = self._redact_field(v)
                 more.update(extra)
             props[k] = v
         return Rendered(text, title, props), counts + more
+
+    def _redact_field(self, value: str) -> tuple[str, Counter[str]]:
+        known = self._fields.get(value)
+        if known is None:
+            if len(self._fields) >= FIELDS_REMEMBERED:
+                self._fields.clear()
+            text, counts = self.redact_text(value)
+            known = self._fields[value] = (text, tuple(counts.items()))
+        return known[0], Counter(dict(known[1]))
 
     def issue(self, event: AnyEvent, text: str, language: str) -> str | None:
         if isinstance(event, SensorEvent):

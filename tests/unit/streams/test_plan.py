@@ -1,6 +1,9 @@
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from schemas import Document, DocumentEvent, encode, message_key
 from schemas.chunk import DocState, KafkaPosition
@@ -108,3 +111,30 @@ def test_pii_in_a_device_id_or_place_never_reaches_a_stored_or_embedded_text(rea
         for secret in ("ann.lee@example.com", "bob@example.org", "415 555 0134"):
             assert secret not in rec.text and secret not in stored
         assert "3.5 kW" in rec.properties["text"] and "power" in rec.text
+
+
+@hyp_settings(max_examples=40, deadline=None)
+@given(steps=st.lists(st.tuples(st.sampled_from(["p1", "p2 in hall", "ann@example.com"]),
+                                st.sampled_from(["temp", "co2"]), st.integers(0, 5),
+                                st.floats(-50, 50, allow_nan=False)), min_size=1, max_size=30))
+def test_state_mode_writes_the_states_index_mode_writes(steps: list[tuple[str, str, int, float]]) -> None:
+    """State mode skips what only a reading object needs; the current states it writes are the same."""
+    from datetime import timedelta
+
+    from schemas import SensorEvent, SensorReading
+    from streams.agents.runtime import curation
+    from streams.settings import CurateSettings
+
+    items = []
+    for i, (device, metric, minute, value) in enumerate(steps):
+        e = SensorEvent(event_id=f"r{i}", source="plant", event_time=T + timedelta(minutes=minute),
+                        payload=SensorReading(device_id=device.split()[0], metric=metric, value=value, unit="C",
+                                              location=device.partition(" ")[2]))
+        items.append(Item(encode(e), message_key(e), KafkaPosition("sensors", 0, i), 1_700_000_000_000 + i))
+
+    def states(mode: str) -> dict[str, tuple[str, dict[str, object]]]:
+        p = plan_batch(items, lambda t: len(t.split()), document_topic="docs", max_bytes=10_000, max_tokens=64,
+                       overlap_tokens=0, curation=curation(CurateSettings(sensor_readings=mode)))
+        return {r.uuid: (r.text, r.properties) for _, r in p.states.values()}
+
+    assert states("state") == states("index")

@@ -72,6 +72,36 @@ def test_batches_grow_while_the_writer_is_busy() -> None:
     assert max(sizes) >= 100  # a backlog gathered behind a busy writer goes in one batch
 
 
+def test_work_bound_starts_small_after_a_quiet_spell_and_doubles_while_batches_fill() -> None:
+    g: Gather[int] = Gather(1_000, 64, within_s=0.05, start_work=16)
+    limits = []
+    for _ in range(5):  # a backlog: every batch fills its bound
+        while not g.full():
+            g.add(0, 4.0, now=0.0)
+        limits.append(g.load)
+        g.take()
+    assert limits == [16, 32, 64, 64, 64]
+    g.add(0, 4.0, now=0.0)
+    assert g.due(now=1.0) and not g.full()  # the stream went quiet: taken after within_s
+    g.take()
+    assert g.limit == 16
+
+
+@settings(max_examples=40, deadline=None)
+@given(costs=st.lists(st.floats(0, 50), min_size=1, max_size=120), start=st.floats(1, 100))
+def test_slow_start_never_passes_max_work_and_loses_nothing(costs: list[float], start: float) -> None:
+    g: Gather[int] = Gather(10_000, 64, within_s=0.0, start_work=start)
+    batches: list[list[int]] = []
+    for i, c in enumerate(costs):
+        if g.full():
+            batches.append(g.take())
+        g.add(i, c, now=0.0)
+    batches.append(g.take())
+    assert [i for b in batches for i in b] == list(range(len(costs)))
+    for b in batches:
+        assert len(b) == 1 or sum(costs[i] for i in b[:-1]) < 64
+
+
 def test_a_failing_processor_stops_the_feeder() -> None:
     async def process(batch: list[int]) -> None:
         raise RuntimeError("boom")
