@@ -66,11 +66,14 @@ class Monitor(FaustMonitor):
 
 
 def create_app(settings: Settings) -> faust.App:
+    faust_dir = settings.stack.data_dir / "faust"  # not ./<app_id>-data in whatever directory it starts in
+    faust_dir.mkdir(parents=True, exist_ok=True)  # faust makes only the last level
     app = App(
         settings.worker.app_id,
         broker=f"kafka://{settings.kafka.bootstrap_servers}",
         broker_credentials=broker_credentials(settings.kafka),
         store="memory://",
+        datadir=str(faust_dir / settings.worker.app_id),
         web_port=web_port(settings.worker.web_host, settings.worker.web_port),
         web_host=settings.worker.web_host,
         topic_partitions=settings.kafka.partitions,

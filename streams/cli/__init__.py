@@ -66,6 +66,10 @@ def quiet() -> None:
         import authlib.deprecate  # noqa: F401
     for message in LIBRARY_WARNINGS:
         warnings.filterwarnings("ignore", message=message)
+    # httpx logs every request at INFO (weaviate-client's REST calls): a worker at `-l info` would
+    # print a line per batch. Its warnings and errors still show.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     kafka = logging.getLogger(KAFKA_LOGGER)
     if not any(isinstance(f, StartupRaceFilter) for f in kafka.filters):
         kafka.addFilter(StartupRaceFilter())

@@ -58,6 +58,32 @@ def test_every_valid_event_is_indexed_and_every_hostile_record_dead_lettered_onc
     assert all(dict(m.headers()).get("headwater.reason") for m in dead)
 
 
+def test_the_readings_lane_keeps_every_valid_reading_and_dead_letters_every_hostile_one(worker: Worker,
+                                                                                      client: Any) -> None:
+    """The sensor topic has a lane of its own (a confluent-kafka consumer, not faust): same guarantees."""
+    from datetime import UTC, datetime, timedelta
+
+    from schemas import SensorEvent, SensorReading
+
+    tenant = f"poisonr{time.time_ns() % 10**8}"
+    start = datetime.now(UTC)
+    valid = [SensorEvent(event_id=f"{tenant}-r{i}", source="poison", tenant=tenant,
+                         event_time=start + timedelta(seconds=i),
+                         payload=SensorReading(device_id=f"pump-{i}", metric="flow", value=float(i), unit="m3/h"))
+             for i in range(len(HOSTILE))]
+    records: list[tuple[bytes | None, bytes | None]] = []
+    for e, (name, raw) in zip(valid, HOSTILE.items(), strict=True):
+        records += [(f"{tenant}/{e.payload.device_id}".encode(), encode(e)), (f"{tenant}/{name}".encode(), raw)]
+    worker.produce(worker.settings.topics.sensor, records)
+    worker.settle(timeout_s=60)  # both groups committed to the end
+    stored = query.objects(client, worker.settings.weaviate.collection, tenant, ["event_id", "record_type"])
+    assert {o["event_id"] for o in stored if o["record_type"] == "state"} == {e.event_id for e in valid}
+    dead = [m for m in worker.consume_dead_letters(10_000, 10)  # all of them: one extra would show up
+            if (m.key() or b"").startswith(tenant.encode())]
+    assert sorted((m.key() or b"").decode() for m in dead) == sorted(f"{tenant}/{name}" for name in HOSTILE)
+    assert all(dict(m.headers()).get("headwater.reason") for m in dead)
+
+
 def test_the_worker_keeps_serving_and_stops_cleanly_on_sigterm(worker: Worker, client: Any) -> None:
     later = datasets.jeopardy_events("poison", 1, offset=40)
     worker.send(later)
