@@ -122,6 +122,16 @@ def lag(kafka: KafkaSettings, group: str, topics: Iterable[str]) -> dict[str, in
     return out
 
 
+def committed(kafka: KafkaSettings, group: str, partitions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """The offsets group ``group`` committed for these (topic, partition)s; absent where it has none."""
+    consumer = _consumer(kafka, group)
+    try:
+        found = consumer.committed([TopicPartition(t, p) for t, p in partitions], timeout=10)
+        return {(tp.topic, tp.partition): tp.offset for tp in found if tp.offset >= 0}
+    finally:
+        consumer.close()
+
+
 def lags(kafka: KafkaSettings, groups: Mapping[str, Iterable[str]]) -> dict[str, int]:
     """Records not yet committed, per topic, where each group commits the topics it is given."""
     return {topic: n for group, topics in groups.items() for topic, n in lag(kafka, group, topics).items()}

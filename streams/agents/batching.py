@@ -10,8 +10,8 @@ quiet (fresh) and large under a backlog (fast), and never exceed their bounds:
 - ``max_events`` records (one decode each: what a sensor reading in state mode costs);
 - ``max_work``: estimated texts to embed (:func:`work`), so that a backfill is written
   and committed article by article, not in one batch of thousands of chunks. After a quiet
-  spell the bound starts at ``start_work`` and doubles with every batch that fills it (as TCP's
-  slow start): the first article of a backfill is written alone, within seconds, and the batches
+  spell (the processor sat idle) the bound starts at ``start_work`` and doubles with every batch
+  that fills it (as TCP's slow start): the first article of a backfill is written alone, within seconds, and the batches
   behind it grow to ``max_work`` while the backlog lasts.
 
 A batch always holds at least one record, however large.
@@ -70,10 +70,17 @@ class Gather(Generic[T]):
     def due(self, now: float) -> bool:
         return bool(self.items) and (self.full() or now - self.first_at >= self.within_s)
 
-    def take(self) -> list[T]:
-        # A full batch means a backlog: the next may carry twice the work. One that waited out
-        # ``within_s`` means a quiet stream: start small again.
-        self.limit = min(self.max_work, self.limit * 2) if self.full() else self._start()
+    def take(self, quiet: bool = False) -> list[T]:
+        """The batch; ``quiet``: the processor sat idle until it was due (the next starts small again).
+
+        Otherwise a batch that filled its bound means a backlog, and the next may carry twice the
+        work. Only idleness resets the bound: near saturation some batches fall short of it, and
+        halving them then would add batches exactly when there is no time for them.
+        """
+        if quiet:
+            self.limit = self._start()
+        elif self.full():
+            self.limit = min(self.max_work, self.limit * 2)
         out, self.items, self.load = self.items, [], 0.0
         return out
 
@@ -110,13 +117,16 @@ class Lane(Generic[T]):
             self._task.result()  # a processor that died must stop the agent, not hide behind it
 
     async def _run(self) -> None:
+        idle = True  # nothing processed yet: the stream starts quiet
         while True:
             now = time.monotonic()
             if self.gather.due(now):
-                batch = self.gather.take()
+                batch = self.gather.take(quiet=idle)
                 self._changed.set()
                 await self.process(batch)
+                idle = False
                 continue
+            idle = True
             self._changed.clear()
             wait = self.gather.first_at + self.gather.within_s - now if self.gather.items else None
             try:

@@ -28,6 +28,7 @@ from typing import Any, cast
 import faust
 from weaviate.exceptions import WeaviateConnectionError
 
+from connectors import kafka_admin
 from connectors.weaviate.client import TargetUnavailable
 from schemas.chunk import KafkaPosition
 from streams.agents import dead_letter
@@ -62,7 +63,9 @@ def register(app: faust.App, rt: Runtime, channels: Channels) -> None:
         # In index mode every reading is an object of its own: as much work as an app event.
         max_events=s.worker.batch_max_work if s.curate.sensor_readings == "index" else s.embed.batch_max_events,
         within_s=s.embed.batch_timeout_ms / 1000, retry_s=s.worker.max_retry_backoff_s,
-        on_rebalance=rt.forget_states, loop=app.loop, beacon=app.beacon)
+        on_rebalance=rt.forget_states, loop=app.loop, beacon=app.beacon,
+        # An upgraded worker resumes where its faust group left the sensor topic, not at its first record.
+        resume_from=partial(kafka_admin.committed, s.kafka, s.worker.app_id))
 
     async def rebalanced(*_: Any, **__: Any) -> None:
         rt.forget_states()  # sensor readings sent to faust's topics move current states too

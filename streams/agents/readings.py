@@ -9,7 +9,9 @@ audit, metrics), and its offsets are committed once Weaviate accepted it.
 
 The lane has a consumer group of its own (:meth:`~streams.settings.Settings.consumer_groups`):
 faust's group speaks faust's partition assignor, which librdkafka does not. More workers share
-the sensor topic's partitions in it as they share the other topics in faust's. A batch is
+the sensor topic's partitions in it as they share the other topics in faust's. Where the lane's
+group has no offset yet, it starts where ``resume_from`` says (a worker from before the lanes
+split committed the sensor topic in faust's group), not at the start of the topic's history. A batch is
 processed between two ``consume()`` calls, so a rebalance never finds one half done; a batch
 that outlives the group's poll interval (a long Weaviate outage) is written again by whoever
 gets its partition, which deterministic ids make harmless.
@@ -25,7 +27,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Message
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 from mode import Service
 
 from connectors.config import kafka_config
@@ -35,6 +37,7 @@ from streams.transforms.validate import Item
 log = logging.getLogger("headwater.worker")
 
 Handle = Callable[[list[Item]], Coroutine[Any, Any, None]]
+Resume = Callable[[list[tuple[str, int]]], dict[tuple[str, int], int]]  # (topic, partition) -> offset
 
 
 def item(m: Message) -> Item:
@@ -52,9 +55,10 @@ class ReadingsLane(Service):
 
     def __init__(self, config: dict[str, Any], topics: list[str], handle: Handle, *, max_events: int,
                  within_s: float, retry_s: float = 5.0, on_rebalance: Callable[[], None] = lambda: None,
-                 **kwargs: Any) -> None:
+                 resume_from: Resume = lambda _: {}, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.config, self.topics, self.handle, self.on_rebalance = config, topics, handle, on_rebalance
+        self.resume_from = resume_from
         self.max_events, self.within_s, self.retry_s = max_events, within_s, retry_s
         self._stopping = threading.Event()
         self._inflight: Future[None] | None = None
@@ -75,8 +79,7 @@ class ReadingsLane(Service):
     def _consume(self) -> None:
         consumer = Consumer(self.config)
         # Partitions move only inside consume(), between two batches: none is ever half written then.
-        consumer.subscribe(self.topics, on_assign=lambda *_: self.on_rebalance(),
-                           on_revoke=lambda *_: self.on_rebalance())
+        consumer.subscribe(self.topics, on_assign=self._assigned, on_revoke=lambda *_: self.on_rebalance())
         try:
             while not self._stopping.is_set():
                 batch = consumer.consume(self.max_events, timeout=self.within_s)
@@ -85,6 +88,20 @@ class ReadingsLane(Service):
                     _commit(consumer)
         finally:
             consumer.close()
+
+    def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.on_rebalance()
+        try:
+            own = consumer.committed(partitions, timeout=10)
+            new = [(tp.topic, tp.partition) for tp in own if tp.offset < 0]
+            earlier = self.resume_from(new) if new else {}
+        except Exception as exc:  # noqa: BLE001 - without them the lane starts as Kafka says (earliest)
+            log.warning("readings lane: could not read committed offsets (%s); starting as configured", exc)
+            earlier = {}
+        for tp in partitions:
+            if (tp.topic, tp.partition) in earlier:
+                tp.offset = earlier[(tp.topic, tp.partition)]
+        consumer.incremental_assign(partitions)
 
     def _process(self, items: list[Item]) -> bool:
         """Run ``handle`` until it succeeds (True), or the lane stops (False: nothing is committed)."""

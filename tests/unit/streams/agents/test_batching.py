@@ -82,8 +82,11 @@ def test_work_bound_starts_small_after_a_quiet_spell_and_doubles_while_batches_f
         g.take()
     assert limits == [16, 32, 64, 64, 64]
     g.add(0, 4.0, now=0.0)
-    assert g.due(now=1.0) and not g.full()  # the stream went quiet: taken after within_s
-    g.take()
+    assert g.due(now=1.0) and not g.full()
+    g.take()  # short of the bound while the processor was busy: near saturation, not quiet
+    assert g.limit == 64
+    g.add(0, 4.0, now=0.0)
+    g.take(quiet=True)  # the processor sat idle until it was due: the stream went quiet
     assert g.limit == 16
 
 
