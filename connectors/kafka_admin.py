@@ -114,9 +114,8 @@ def lag(kafka: KafkaSettings, group: str, topics: Iterable[str]) -> dict[str, in
         for topic in topics:
             partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
             ends = {p: _high(consumer, topic, p) for p in partitions}
-            committed = consumer.committed([TopicPartition(topic, p) for p in ends], timeout=10)
-            done = {tp.partition: max(tp.offset, 0) for tp in committed}
-            out[topic] = sum(end - done.get(p, 0) for p, end in ends.items())
+            done = _committed(consumer, [(topic, p) for p in ends])
+            out[topic] = sum(end - done.get((topic, p), 0) for p, end in ends.items())
     finally:
         consumer.close()
     return out
@@ -126,10 +125,14 @@ def committed(kafka: KafkaSettings, group: str, partitions: Iterable[tuple[str, 
     """The offsets group ``group`` committed for these (topic, partition)s; absent where it has none."""
     consumer = _consumer(kafka, group)
     try:
-        found = consumer.committed([TopicPartition(t, p) for t, p in partitions], timeout=10)
-        return {(tp.topic, tp.partition): tp.offset for tp in found if tp.offset >= 0}
+        return _committed(consumer, partitions)
     finally:
         consumer.close()
+
+
+def _committed(consumer: Consumer, partitions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    found = consumer.committed([TopicPartition(t, p) for t, p in partitions], timeout=10)
+    return {(tp.topic, tp.partition): tp.offset for tp in found if tp.offset >= 0}
 
 
 def lags(kafka: KafkaSettings, groups: Mapping[str, Iterable[str]]) -> dict[str, int]:

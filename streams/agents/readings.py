@@ -11,9 +11,9 @@ The lane has a consumer group of its own (:meth:`~streams.settings.Settings.cons
 faust's group speaks faust's partition assignor, which librdkafka does not. More workers share
 the sensor topic's partitions in it as they share the other topics in faust's. Where the lane's
 group has no offset yet, it starts where ``resume_from`` says (a worker from before the lanes
-split committed the sensor topic in faust's group), not at the start of the topic's history. A batch is
-processed between two ``consume()`` calls, so a rebalance never finds one half done; a batch
-that outlives the group's poll interval (a long Weaviate outage) is written again by whoever
+split committed the sensor topic in faust's group), not at the start of the topic's history.
+A batch is processed between two ``consume()`` calls, so a rebalance never finds one half done;
+a batch that outlives the group's poll interval (a long Weaviate outage) is written again by whoever
 gets its partition, which deterministic ids make harmless.
 """
 
@@ -32,6 +32,7 @@ from mode import Service
 
 from connectors.config import kafka_config
 from schemas.chunk import KafkaPosition
+from streams.settings import Settings
 from streams.transforms.validate import Item
 
 log = logging.getLogger("headwater.worker")
@@ -134,7 +135,7 @@ def _commit(consumer: Consumer) -> None:
         log.warning("readings offsets not committed (%s); the batch will be written again", exc)
 
 
-def lane_config(settings: Any, group: str) -> dict[str, Any]:
+def lane_config(settings: Settings, group: str) -> dict[str, Any]:
     """librdkafka settings of the readings consumer: the worker's Kafka, its own group, manual commits."""
     w, k = settings.worker, settings.kafka
     conf = kafka_config(k, f"{group}-{int(time.time())}") | {

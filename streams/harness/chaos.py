@@ -105,21 +105,13 @@ class Progress:
 
 
 def _positions(settings: Settings) -> dict[tuple[str, int], tuple[int, int]]:
-    from confluent_kafka import Consumer, TopicPartition
-
-    from connectors.config import kafka_config
-
+    """(committed, end) offset of every input partition, each in the consumer group that commits it."""
     out: dict[tuple[str, int], tuple[int, int]] = {}
     for group, topics in settings.consumer_groups().items():
-        c = Consumer(kafka_config(settings.kafka, "chaos-progress") | {"group.id": group,
-                                                                      "enable.auto.commit": False, "log_level": 0})
-        try:
-            for topic in topics:
-                ends = kafka_admin.end_offsets(settings.kafka, topic)
-                committed = c.committed([TopicPartition(topic, p) for p in ends], timeout=10)
-                out |= {(topic, tp.partition): (max(tp.offset, 0), ends[tp.partition]) for tp in committed}
-        finally:
-            c.close()
+        for topic in topics:
+            ends = kafka_admin.end_offsets(settings.kafka, topic)
+            done = kafka_admin.committed(settings.kafka, group, [(topic, p) for p in ends])
+            out |= {(topic, p): (done.get((topic, p), 0), end) for p, end in ends.items()}
     return out
 
 
