@@ -22,10 +22,11 @@ from typing import cast
 from schemas import AnyEvent, AppEventEnvelope, DocumentEvent, SensorEvent
 from schemas.chunk import ChunkRecord
 from streams.transforms.chunk import Chunk, chunk_text
-from streams.transforms.curate.policy import Curation, Drop, dedup_text, state_record
+from streams.transforms.curate.policy import Curation, Drop, dedup_text
 from streams.transforms.enrich import enrich
 from streams.transforms.order import DocChange
 from streams.transforms.render import Rendered, describe_sensor, render
+from streams.transforms.state import SeriesFacts, state_record
 from streams.transforms.validate import Item, Rejected, Tombstone, stamped, validate
 
 # Part of every document fingerprint: bump it when chunking or enrichment changes what is stored,
@@ -155,8 +156,17 @@ def _redacted(plan: Plan, event: AnyEvent, rendered: Rendered) -> Rendered:
 
 
 def _add_event(plan: Plan, item: Item, event: SensorEvent | AppEventEnvelope) -> None:
-    rendered = _redacted(plan, event, render(event))
     c = plan.chunking
+    if c.curation is not None and isinstance(event, SensorEvent) and not c.curation.sensor_readings:
+        # Only the current state is stored: curation never drops a reading, and what the state shows
+        # besides value and time is its series' (worked out once per series).
+        if c.curation.sensor_state:
+            facts = c.curation.series(event)
+            if facts.redactions:
+                plan.redactions.append((event, Counter(dict(facts.redactions))))
+            _track_state(plan, item, event, facts)
+        return
+    rendered = _redacted(plan, event, render(event))
     if isinstance(event, SensorEvent):
         # A reading is one sentence, and its vector comes from a short description: nothing to cut,
         # and counting its tokens is most of what planning a reading would cost.
@@ -168,25 +178,20 @@ def _add_event(plan: Plan, item: Item, event: SensorEvent | AppEventEnvelope) ->
     if isinstance(event, SensorEvent):
         # The vector comes from what the reading is about; the stored sentence keeps value and time.
         records = [replace(r, text=describe_sensor(rendered.properties)) for r in records]
-    if c.curation is not None and isinstance(event, SensorEvent) and not c.curation.sensor_readings:
-        # Only the current state is stored: curation never drops a reading, and the state's fingerprint is its own.
-        if c.curation.sensor_state:
-            _track_state(plan, item, event, records[0])
-        return
     if c.curation is not None:
         records, drops = curate(c.curation, event, records)
         plan.dropped += drops
         if isinstance(event, SensorEvent) and c.curation.sensor_state and records:
-            _track_state(plan, item, event, records[0])
+            _track_state(plan, item, event, c.curation.series(event))
     for rec in records:
         plan.origin[rec.uuid] = item
     plan.records.extend(records)
 
 
-def _track_state(plan: Plan, item: Item, event: SensorEvent, reading: ChunkRecord) -> None:
+def _track_state(plan: Plan, item: Item, event: SensorEvent, facts: SeriesFacts) -> None:
     key = f"{event.tenant}/{event.payload.device_id}/{event.payload.metric}"
     if key not in plan.states or plan.states[key][0] <= event.event_time:
-        state = state_record(event, reading)
+        state = state_record(event, item.position, facts)
         plan.states[key] = (event.event_time, state)
         plan.origin[state.uuid] = item
 

@@ -15,6 +15,7 @@ Each figure is measured on a fresh worker (own topics, collection and embedding 
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from schemas import AnyEvent, AppEvent, AppEventEnvelope, DocumentEvent, SensorEvent, SensorReading
+from streams.harness import cpu
 from streams.observe.console import say
 from streams.observe.metrics import percentile
 from streams.settings import Settings
@@ -134,16 +136,23 @@ def sensors(settings: Settings, n: int = 20_000, devices: int = 500, mode: str =
         w.kill(signal.SIGTERM)
         w.start()  # fresh metrics: the backlog's age must not count as freshness
         paced = rate if mode == "state" else rate / 10
-        lat = _paced(w, topic, tenant, devices, paced, paced_s)
+        lat, used = _paced(w, topic, tenant, devices, paced, paced_s)
         f |= {f"sensor_{mode}_paced_rate": paced, f"sensor_{mode}_paced_p50_s": float(lat.get("p50", 0.0)),
               f"sensor_{mode}_paced_p99_s": float(lat.get("p99", 0.0))}
+        # Where the two cores went: per reading sent, and Weaviate's share per object it rewrote.
+        written = max(1.0, float(w.metrics()["counts"].get("chunks.written", 0)))
+        f |= {f"sensor_{mode}_paced_cpu_{name}_s": v for name, v in used.items()}
+        if "weaviate" in used:
+            f[f"sensor_{mode}_paced_weaviate_ms_per_object"] = 1000 * used["weaviate"] / written
         return f
     finally:
         _stop(w)
 
 
-def _paced(w: Any, topic: str, tenant: str, devices: int, rate: float, seconds: float) -> dict[str, float]:
-    """Produce ``rate`` readings/s for ``seconds``; the worker's readings-lane freshness afterwards.
+def _paced(w: Any, topic: str, tenant: str, devices: int, rate: float, seconds: float
+           ) -> tuple[dict[str, float], dict[str, float]]:
+    """Produce ``rate`` readings/s for ``seconds``: the worker's readings-lane freshness afterwards, and the
+    CPU seconds the worker, Weaviate, Kafka and this load generator used meanwhile.
 
     The readings are made and encoded before the clock starts: on 2 cores, a load generator that
     builds its records while it sends takes the CPU the worker is measured on.
@@ -155,13 +164,15 @@ def _paced(w: Any, topic: str, tenant: str, devices: int, rate: float, seconds: 
     start = datetime.now(UTC) + timedelta(seconds=2)  # event times as sent: each reading is a series' newest
     records = [(message_key(e), encode(e)) for e in readings(n, devices, tenant, start, first=10_000_000)]
     say(f"[bench] sensors: {rate:.0f} readings/s for {seconds:.0f} s, state freshness measured by the worker")
+    meter = cpu.Meter(w.settings, worker=w.proc.pid, bench=os.getpid())
     t0 = time.monotonic()
     for sent in range(0, n, step):
         time.sleep(max(0.0, t0 + sent / rate - time.monotonic()))
         w.produce(topic, records[sent:sent + step])
     w.settle(timeout_s=600)
+    used = meter.stop()
     lat: dict[str, float] = w.metrics()["freshness_s_by_lane"].get("readings", {})
-    return lat
+    return lat, used
 
 
 def edits(settings: Settings, docs: int = 100, rounds: int = 10) -> dict[str, float]:

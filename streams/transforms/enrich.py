@@ -82,14 +82,15 @@ def enrich(event: AnyEvent, rendered: Rendered, chunks: list[Chunk],
     Returns:
         Records whose properties hold exactly the keys of :data:`schemas.chunk.PROPERTIES`.
     """
-    base = _event_properties(event, rendered, position, len(chunks))
+    base = event_properties(event, rendered, position, len(chunks))
     key = object_key(event)
     return [ChunkRecord(chunk_uuid(event.tenant, event.kind.value, key, c.index), event.tenant, c.text,
                         {**base, **_chunk_properties(c)})
             for c in chunks]
 
 
-def _event_properties(event: AnyEvent, rendered: Rendered, pos: KafkaPosition, count: int) -> dict[str, Any]:
+def event_properties(event: AnyEvent, rendered: Rendered, pos: KafkaPosition, count: int) -> dict[str, Any]:
+    """What every chunk of ``event`` stores beside its own text and offsets (``count``: how many chunks)."""
     doc = event.payload if isinstance(event, DocumentEvent) else None
     props: dict[str, Any] = {
         "title": rendered.title, "kind": event.kind.value, "source": event.source,

@@ -10,15 +10,14 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC
 
 from schemas import AnyEvent, AppEventEnvelope, DocumentEvent, SensorEvent
 from schemas.chunk import ChunkRecord
 from streams.transforms.curate.fingerprint import content_key, lsh_bands
 from streams.transforms.curate.pii import redact, redact_spans
 from streams.transforms.curate.quality import QualityRules, quality_issue
-from streams.transforms.enrich import chunk_uuid
-from streams.transforms.render import Rendered, number
+from streams.transforms.render import Rendered
+from streams.transforms.state import SeriesFacts, series_facts, series_key
 
 
 @dataclass(frozen=True)
@@ -34,6 +33,7 @@ class Drop:
 
 
 FIELDS_REMEMBERED = 100_000
+SERIES_REMEMBERED = 200_000  # sensor series whose facts are kept (:mod:`streams.transforms.state`)
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class Curation:
     # Titles and fields (device ids, places, apps) repeat from event to event: each is redacted once.
     _fields: dict[str, tuple[str, tuple[tuple[str, int], ...]]] = field(
         default_factory=dict, compare=False, hash=False, repr=False)
+    _series: dict[tuple[object, ...], SeriesFacts] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def redact_text(self, text: str) -> tuple[str, Counter[str]]:
         """Built-in and configured patterns first, then the optional recognizer on what is left."""
@@ -84,6 +85,16 @@ class Curation:
             known = self._fields[value] = (text, tuple(counts.items()))
         return known[0], Counter(dict(known[1]))
 
+    def series(self, event: SensorEvent) -> SeriesFacts:
+        """What every current state of ``event``'s series shows, worked out once per series."""
+        key = series_key(event)
+        known = self._series.get(key)
+        if known is None:
+            if len(self._series) >= SERIES_REMEMBERED:
+                self._series.clear()
+            known = self._series[key] = series_facts(event, self.redact)
+        return known
+
     def issue(self, event: AnyEvent, text: str, language: str) -> str | None:
         if isinstance(event, SensorEvent):
             return None
@@ -109,20 +120,3 @@ def dedup_text(event: AnyEvent, rec: ChunkRecord, message: str) -> str:
     if isinstance(event, DocumentEvent):
         return rec.text
     return f"{event.event_id} {rec.text}"  # sensor readings are never deduplicated by content
-
-
-def state_record(event: SensorEvent, reading: ChunkRecord) -> ChunkRecord:
-    """The device's "current state" text; one object per (device, metric), replaced by newer readings.
-
-    Worded from the reading's stored (redacted) fields, never from the raw payload.
-    """
-    p = reading.properties
-    unit = p["unit"]
-    where = f" in {p['location']}" if p["location"] else ""
-    when = event.event_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    text = (f"Current {p['metric'].replace('_', ' ')} of {p['device_id']}{where}: {number(event.payload.value)}"
-            f"{' ' + unit if unit else ''} (latest reading, {when}).")
-    key = f"{event.payload.device_id}/{event.payload.metric}"
-    props = {**reading.properties, "text": text, "record_type": "state", "lsh_bands": [], "body": "",
-             "content_hash": content_key(f"state {key} {event.event_id}"), "char_start": 0, "char_end": len(text)}
-    return ChunkRecord(chunk_uuid(event.tenant, "sensor-state", key, 0), event.tenant, reading.text, props)
