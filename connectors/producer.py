@@ -75,6 +75,19 @@ class QueueFull(Exception):
     """Too many records await confirmation; retry later (HTTP: 503)."""
 
 
+def producer_config(kafka: KafkaSettings, client_id: str, *, linger_ms: int = 5,
+                    message_timeout_ms: int = 120_000) -> dict[str, Any]:
+    """librdkafka settings of every Headwater producer: idempotent, acks=all, Java's partitioner."""
+    return {
+        **kafka_config(kafka, client_id), "enable.idempotence": True, "acks": "all",
+        # Java's default partitioner (murmur2): Kafka Connect, Debezium and Java producers put
+        # each key on the same partition as we do, so one entity's events stay in order.
+        "partitioner": "murmur2_random",
+        "linger.ms": linger_ms, "message.timeout.ms": message_timeout_ms,
+        "message.max.bytes": kafka.message_max_bytes,  # max_event_bytes plus room for key and headers
+    }
+
+
 class Producer:
     """Idempotent, acks=all producer with awaited delivery and a bounded in-flight queue.
 
@@ -84,14 +97,8 @@ class Producer:
 
     def __init__(self, kafka: KafkaSettings, *, max_in_flight: int = 10_000, client_id: str = "headwater",
                  message_timeout_ms: int = 120_000, linger_ms: int = 5) -> None:
-        self._kafka = _Kafka({
-            **kafka_config(kafka, client_id), "enable.idempotence": True, "acks": "all",
-            # Java's default partitioner (murmur2): Kafka Connect, Debezium and Java producers put
-            # each key on the same partition as we do, so one entity's events stay in order.
-            "partitioner": "murmur2_random",
-            "linger.ms": linger_ms, "message.timeout.ms": message_timeout_ms,
-            "message.max.bytes": kafka.message_max_bytes,  # max_event_bytes plus room for key and headers
-        })
+        self._kafka = _Kafka(producer_config(kafka, client_id, linger_ms=linger_ms,
+                                             message_timeout_ms=message_timeout_ms))
         self.max_event_bytes = kafka.max_event_bytes  # the doors check events against it before sending
         self._slots = Slots(max_in_flight)
         self._counts = {"produced": 0, "failed": 0, "in_flight": 0}
