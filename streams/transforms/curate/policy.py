@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from schemas import AnyEvent, AppEventEnvelope, DocumentEvent, SensorEvent
 from schemas.chunk import ChunkRecord
@@ -31,6 +32,9 @@ class Drop:
     reason: str
     chunk_index: int = -1
 
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 FIELDS_REMEMBERED = 100_000
 SERIES_REMEMBERED = 200_000  # sensor series whose facts are kept (:mod:`streams.transforms.state`)
@@ -77,23 +81,16 @@ class Curation:
         return Rendered(text, title, props), counts + more
 
     def _redact_field(self, value: str) -> tuple[str, Counter[str]]:
-        known = self._fields.get(value)
-        if known is None:
-            if len(self._fields) >= FIELDS_REMEMBERED:
-                self._fields.clear()
+        def work_out() -> tuple[str, tuple[tuple[str, int], ...]]:
             text, counts = self.redact_text(value)
-            known = self._fields[value] = (text, tuple(counts.items()))
+            return text, tuple(counts.items())
+
+        known = _remembered(self._fields, value, FIELDS_REMEMBERED, work_out)
         return known[0], Counter(dict(known[1]))
 
     def series(self, event: SensorEvent) -> SeriesFacts:
         """What every current state of ``event``'s series shows, worked out once per series."""
-        key = series_key(event)
-        known = self._series.get(key)
-        if known is None:
-            if len(self._series) >= SERIES_REMEMBERED:
-                self._series.clear()
-            known = self._series[key] = series_facts(event, self.redact)
-        return known
+        return _remembered(self._series, series_key(event), SERIES_REMEMBERED, lambda: series_facts(event, self.redact))
 
     def issue(self, event: AnyEvent, text: str, language: str) -> str | None:
         if isinstance(event, SensorEvent):
@@ -110,6 +107,16 @@ class Curation:
         props = {**rec.properties, "content_hash": content_key(dedup_text), "record_type": "chunk", "body": body,
                  "lsh_bands": lsh_bands(dedup_text) if self.near and not isinstance(event, SensorEvent) else []}
         return replace(rec, properties=props)
+
+
+def _remembered(memo: dict[K, V], key: K, limit: int, work_out: Callable[[], V]) -> V:
+    """``memo[key]``, worked out on first use; a full memo starts over (a bound, not an LRU: cheap to keep)."""
+    known = memo.get(key)
+    if known is None:
+        if len(memo) >= limit:
+            memo.clear()
+        known = memo[key] = work_out()
+    return known
 
 
 def dedup_text(event: AnyEvent, rec: ChunkRecord, message: str) -> str:
