@@ -273,3 +273,33 @@ def test_state_mode_keeps_the_latest_reading_of_each_series(state_worker: Worker
     assert_clean(log.diff(client, embedder))
     stored = query.objects(client, state_worker.settings.weaviate.collection, log.tenant, PROPS)
     assert {o["record_type"] for o in stored} == {"state"}
+
+
+def test_a_kill_in_the_middle_of_a_fleet_stream_leaves_every_state_at_its_latest_reading(
+        state_worker: Worker, client: Any, embedder: Embedder) -> None:
+    """SIGKILL while the readings lane is writing, newer readings while the worker is down, then, after a
+    second kill took its memory of stored event times, readings older than what is stored: no state moves
+    back, none is missing or doubled."""
+    import random
+    import time
+
+    log = Log(state_worker, f"killed{uuid.uuid4().hex[:8]}")
+    rng = random.Random(7)
+
+    def readings(n: int, first_minute: int) -> list[AnyEvent]:
+        # 40 series, minutes drawn from a window: late and equal-time readings of every series
+        return [log.reading(f"d{rng.randrange(40)}", float(rng.randrange(1000)), minute=first_minute +
+                            rng.randrange(30)) for _ in range(n)]
+
+    log.send(*readings(4000, 10))
+    time.sleep(0.2)  # the lane is planning or writing its first batches
+    state_worker.kill(signal.SIGKILL)
+    log.send(*readings(1500, 20))  # while it is down
+    state_worker.start()
+    state_worker.settle()
+    state_worker.kill(signal.SIGKILL)  # nothing left uncommitted: only what Weaviate holds says what is newer
+    state_worker.start()
+    log.send(*readings(1500, 0))  # every one older than its series' stored state
+    assert_clean(log.diff(client, embedder))
+    stored = query.objects(client, state_worker.settings.weaviate.collection, log.tenant, PROPS)
+    assert len(stored) == 40 and {o["record_type"] for o in stored} == {"state"}
