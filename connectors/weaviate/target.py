@@ -11,6 +11,7 @@ Semantics:
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -144,13 +145,15 @@ def _first_line(reason: str) -> str:
 
 
 TRANSIENT = ("unavailable", "connection", "deadline", "timeout", "timed out", "transport", "temporarily",
-             "too many requests", "503", "502", "504", "not ready", "shutting down")
+             "too many requests", "not ready", "shutting down")
+# A gateway status on its own, not digits inside a uuid or hex id that a refusal names ("...a8502-...").
+GATEWAY_STATUS = re.compile(r"(?<![\w-])50[234](?![\w-])")
 
 
 def transient(reason: str) -> bool:
     """Whether a Weaviate error passes by itself (retry) rather than being caused by the data (dead-letter)."""
     text = reason.lower()
-    return any(s in text for s in TRANSIENT)
+    return any(s in text for s in TRANSIENT) or GATEWAY_STATUS.search(text) is not None
 
 
 def delete_entity(client: weaviate.WeaviateClient, name: str, tenant: str, doc_id: str,
