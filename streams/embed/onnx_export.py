@@ -118,7 +118,22 @@ def exported(model: ModelLayout, cache_dir: Path, quantized: bool) -> Path:
             _atomic(fp32, lambda tmp: _export_fp32(model, tmp))
         if quantized:
             _atomic(int8, lambda tmp: _quantize(fp32, tmp))
+    _prune(folder)
     return target
+
+
+def _prune(keep: Path, spare: int = 1) -> None:
+    """Removes older exports of the same model name but the ``spare`` newest (~120 MB each).
+
+    Before exports were keyed by content, every reinstall made a new one; a worker of another
+    version that still uses one loaded it into memory at start, and would export again.
+    """
+    name = keep.name.rsplit("-", 1)[0]
+    others = sorted((p for p in keep.parent.glob(f"{name}-*")
+                     if p != keep and p.is_dir() and p.name.rsplit("-", 1)[0] == name),  # not "<name>-large-..."
+                    key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in others[spare:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _atomic(target: Path, write: Any) -> None:

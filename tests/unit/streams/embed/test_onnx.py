@@ -180,6 +180,18 @@ def test_the_default_backend_runs_without_importing_torch(cache_dir: Path, first
     assert json.loads(out.stdout.strip().splitlines()[-1]) == [384, []], out.stderr
 
 
+def test_a_new_export_leaves_one_older_export_of_the_model(tmp_path: Path) -> None:
+    from streams.embed.onnx_export import _prune
+
+    folders = [tmp_path / f"m-{i}" for i in range(4)] + [tmp_path / "other-0", tmp_path / "m-large-0"]
+    for i, f in enumerate(folders):
+        f.mkdir()
+        (f / "model.onnx").write_bytes(b"x")
+        os.utime(f, (1000 + i, 1000 + i))
+    _prune(folders[1])  # the export just made need not be the newest folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m-1", "m-3", "m-large-0", "other-0"]
+
+
 def test_fingerprint_follows_config_and_weights(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text('{"hidden_size": 384}')
     weights = tmp_path / "model.safetensors"
