@@ -88,7 +88,7 @@ class Runtime:
         if self.curation is not None:
             from streams.transforms.curate.fingerprint import lsh_bands
 
-            lsh_bands("warm up")  # MinHash's import (datasketch loads scipy) is a second the first batch would wait
+            lsh_bands("warm up")  # draws the MinHash permutations once, before the first batch
 
     def plan(self, items: list[Item]) -> Plan:
         self.indexer  # noqa: B018 - the token counter comes with the model

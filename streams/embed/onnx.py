@@ -28,6 +28,9 @@ from streams.settings import EmbedSettings
 
 log = logging.getLogger("headwater.embed")
 
+# A forward pass pads every text to its longest: at least this share of its columns are real tokens.
+PAD_FILL = 0.75
+
 
 def model_dir(model: str | None) -> Path:
     """A local model directory: the path itself, the bundled default, or a model already in the HF cache."""
@@ -94,9 +97,9 @@ class OnnxEmbedder:
             types = np.array([e.type_ids for e in encodings], dtype=np.int64)
             lengths = mask.sum(axis=1)
             order = np.argsort(-lengths, kind="stable")
-            for start in range(0, len(texts), self.batch_size):
-                idx = order[start:start + self.batch_size]
-                width = int(lengths[idx].max())
+            for part in slices(lengths[order], self.batch_size):
+                idx = order[part]
+                width = int(lengths[idx[0]])
                 out[idx] = self._forward(ids[idx, :width], mask[idx, :width], types[idx, :width])
         return out
 
@@ -104,6 +107,21 @@ class OnnxEmbedder:
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         (tokens,) = self.session.run(["token_embeddings"], {k: feeds[k] for k in self.inputs})
         return normalize(mean_pool(np.asarray(tokens, dtype=np.float32), mask))
+
+
+def slices(lengths: np.ndarray, batch_size: int, min_fill: float = PAD_FILL) -> list[slice]:
+    """Forward passes over token ``lengths`` sorted longest first: at most ``batch_size`` rows each,
+    and a pass ends before a text shorter than ``min_fill`` of its first (longest), which sets its width.
+
+    A fixed count of rows pads a long tail: in a batch of app events of 40 to 60 tokens and one of
+    170, the pass holding the 170 was padded to 32 x 170 and took 40 % of the batch's model time.
+    """
+    out, start = [], 0
+    for i in range(1, len(lengths) + 1):
+        if i == len(lengths) or i - start == batch_size or lengths[i] < min_fill * lengths[start]:
+            out.append(slice(start, i))
+            start = i
+    return out
 
 
 def mean_pool(tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -70,3 +70,17 @@ def test_the_bound_keeps_the_most_recently_used_and_recounts_rarely(tmp_path: Pa
     model.embedded.clear()
     cache.encode([f"text {i}" for i in range(95, 100)])
     assert model.embedded == []
+
+
+def test_stats_count_the_entries_without_reading_the_table(tmp_path: Path) -> None:
+    """The worker reads the stats after every batch: a COUNT(*) there would scan a million vectors each time."""
+    model, path = Hashing(), tmp_path / "c.sqlite"
+    CachedEmbedder(model, path).encode(["old"])
+    for bound, most_counts in ((1000, 1), (20, 30)):  # without evictions: one count; with: one per eviction
+        cache = CachedEmbedder(model, path, max_entries=bound)  # a restart: rows there already
+        statements: list[str] = []
+        cache._db.set_trace_callback(statements.append)
+        for i in range(60):
+            cache.encode([f"text {bound} {i}", f"text {bound} {i // 2}"])
+            assert cache.stats()["entries"] == len(rows(path))
+        assert sum("COUNT(*)" in q for q in statements) <= most_counts

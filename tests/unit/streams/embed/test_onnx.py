@@ -22,11 +22,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connectors.datasets import wiki_article
 from streams import embed
 from streams.embed.base import Embedder, ModelUnavailable
-from streams.embed.onnx import _providers, mean_pool, model_dir
+from streams.embed.onnx import PAD_FILL, _providers, mean_pool, model_dir, slices
 from streams.embed.onnx_export import ModelLayout, _quiet, _traced_fp32, exported, fingerprint, layout
 from streams.harness.embed_bench import answer_set, cosines, qa_set, real_chunks, retrieval
 from streams.settings import EmbedSettings, Settings
@@ -271,6 +273,26 @@ def test_retrieval_within_one_point_of_torch(backend: str, docs: str, vectors: d
     assert ref.recall_at_1 > (0.9 if docs == "docs" else 0.2)  # the set measures something
     assert abs(got.recall_at_1 - ref.recall_at_1) <= 0.01
     assert abs(got.mrr_at_5 - ref.mrr_at_5) <= 0.01
+
+
+@given(st.lists(st.integers(1, 256), max_size=200), st.integers(1, 64))
+def test_forward_passes_cover_every_text_once_and_pad_little(lengths: list[int], batch_size: int) -> None:
+    ordered = np.array(sorted(lengths, reverse=True))
+    parts = slices(ordered, batch_size)
+    assert [i for p in parts for i in range(len(ordered))[p]] == list(range(len(ordered)))
+    for p in parts:
+        rows = ordered[p]
+        assert 1 <= len(rows) <= batch_size
+        assert rows.min() >= PAD_FILL * rows.max()  # the pass's width is its first text's
+    # A pass ends early only where the next text would have padded it too much.
+    for p, q in zip(parts, parts[1:], strict=False):
+        assert p.stop - p.start == batch_size or ordered[q.start] < PAD_FILL * ordered[p.start]
+
+
+def test_a_long_tail_gets_a_pass_of_its_own() -> None:
+    """32 app events of ~50 tokens and one of 170: not one pass of 32 x 170."""
+    ordered = np.array([170] + [55 - i // 4 for i in range(40)])
+    assert [(p.start, p.stop) for p in slices(ordered, 32)] == [(0, 1), (1, 33), (33, 41)]
 
 
 def test_mean_pool_ignores_padding() -> None:
