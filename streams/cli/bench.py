@@ -18,12 +18,15 @@ from streams.settings import Settings
 @click.option("--edits", is_flag=True, help="Edit-to-searchable latency in a --docs corpus; cost of re-sending it.")
 @click.option("--peers", is_flag=True,
               help="The same --docs job through a hand-written loop, LlamaIndex, Quix Streams and Headwater.")
+@click.option("--peer-backend", type=click.Choice(["torch", "same"]), default="torch", show_default=True,
+              help="With --peers: the peers embed with sentence-transformers on torch, as their documentation "
+                   "does, or with Headwater's own backend (compares the pipelines alone).")
 @click.option("--runs", default=1, show_default=True, help="With --peers: repeat, and print the medians.")
 @click.option("--search", "search_chunks", type=int, default=0,
               help="Search API latency over an index of this many chunks instead (100000: the target's size).")
 @_friendly
 def bench(docs: int, app_events: int, freshness_seconds: float, curation_only: bool, lanes: bool, sensors: int,
-          edits: bool, peers: bool, runs: int, search_chunks: int) -> None:
+          edits: bool, peers: bool, peer_backend: str, runs: int, search_chunks: int) -> None:
     """Embedding ceiling vs pipeline throughput, freshness percentiles, worker peak RSS."""
     from streams import stack
     from streams.harness import bench as b
@@ -36,7 +39,7 @@ def bench(docs: int, app_events: int, freshness_seconds: float, curation_only: b
         from streams.harness import bench_peers
 
         bench_peers.quiet()
-        bench_peers.run(s, docs=docs, runs=runs)
+        bench_peers.run(s, docs=docs, runs=runs, peer_backend=peer_backend)
         return
     if curation_only:
         from streams.harness import bench_curation

@@ -1,8 +1,12 @@
 """``headwater bench --peers``: one job through Headwater and its peers, side by side, in one run.
 
-The job: the first N wiki100 articles, cut into ~200-token chunks, embedded by the *same*
-embedder object (model and backend; Headwater's worker loads the same one from the same
-settings) and upserted into the same Weaviate, one fresh collection per system. The clock
+The job: the first N wiki100 articles, cut into ~200-token chunks, embedded by the same
+model (all-MiniLM-L6-v2, or the configured one) and upserted into the same Weaviate, one
+fresh collection per system. How the peers run the model is a choice of the run
+(``peer_backend``): ``torch``, the way their own documentation does it
+(sentence-transformers' ``encode``, fp32), so that Headwater's ONNX backend counts as what
+it is, part of Headwater; or ``same``, one embedder object shared with Headwater's backend,
+which compares the pipelines alone. Headwater's worker always loads its configured backend. The clock
 runs from "the documents are in a Kafka topic" (every record acknowledged; the system is
 started, its model loaded and its consumer assigned) to "all chunks are searchable" (the
 collection's count equals the expected count). LlamaIndex, not a Kafka system, gets the
@@ -58,6 +62,7 @@ class Outcome:
     seconds: float
     collection: str
     tenant: str | None = None
+    backend: str = ""  # how the system ran the model: an embedder's model id
 
     @property
     def docs_s(self) -> float:
@@ -115,6 +120,7 @@ def with_copies(job: Job, share: float = DUP_SHARE) -> Job:
 
 
 def _kafka_peer(name: str, settings: Settings, client: Any, embedder: Embedder, job: Job) -> Outcome:
+    """One Kafka peer on ``job``, embedding with ``embedder``."""
     from connectors import kafka_admin
 
     suffix = uuid.uuid4().hex[:6]
@@ -134,7 +140,7 @@ def _kafka_peer(name: str, settings: Settings, client: Any, embedder: Embedder, 
     finally:
         kafka_admin.delete_topics(settings.kafka, [topic])
     return Outcome(name, job.corpus, len(job.events), pk.count(client, collection), expected, job.mb, took,
-                   collection)
+                   collection, backend=embedder.model_id)
 
 
 def _make(name: str, settings: Settings, topic: str, client: Any, collection: str, embedder: Embedder,
@@ -164,12 +170,15 @@ def _llamaindex(settings: Settings, client: Any, embedder: Embedder, job: Job) -
         client.collections.delete(collection)
         raise
     return Outcome("llamaindex", job.corpus, len(docs), pk.count(client, collection), chunks, job.mb, took,
-                   collection)
+                   collection, backend=embedder.model_id)
 
 
-def one_run(settings: Settings, client: Any, embedder: Embedder, docs: int, peers: Sequence[str]) -> list[Outcome]:
+def one_run(settings: Settings, client: Any, embedder: Embedder, docs: int, peers: Sequence[str],
+            peer_embedder: Embedder | None = None) -> list[Outcome]:
     """Every system once on the articles, then the hand-written loop and Headwater on the copies.
 
+    ``embedder`` is Headwater's (the worker loads the same from the same settings; the oracle counts
+    with it); the peers embed with ``peer_embedder``, or the same object where it is ``None``.
     Collections are kept (the caller checks or drops them: :func:`drop`); topics are deleted.
     """
     from streams.harness.peer_headwater import headwater
@@ -177,14 +186,15 @@ def one_run(settings: Settings, client: Any, embedder: Embedder, docs: int, peer
     tenant = f"peers-{uuid.uuid4().hex[:6]}"
     plain = articles(docs, tenant)
     copied = with_copies(plain)
+    theirs = peer_embedder or embedder
     steps: list[tuple[str, Callable[[], Outcome]]] = []
     for name in peers:
         if name == "llamaindex":
-            steps.append((name, lambda: _llamaindex(settings, client, embedder, plain)))
+            steps.append((name, lambda: _llamaindex(settings, client, theirs, plain)))
         elif name in ("handwritten", "quix"):
-            steps.append((name, partial(_kafka_peer, name, settings, client, embedder, plain)))
+            steps.append((name, partial(_kafka_peer, name, settings, client, theirs, plain)))
     steps += [("headwater", lambda: headwater(settings, client, embedder, plain, "headwater")),
-              ("handwritten", lambda: _kafka_peer("handwritten", settings, client, embedder, copied)),
+              ("handwritten", lambda: _kafka_peer("handwritten", settings, client, theirs, copied)),
               ("headwater", lambda: headwater(settings, client, embedder, copied, "headwater"))]
     out: list[Outcome] = []
     try:
@@ -217,11 +227,12 @@ def medians(runs: Sequence[Sequence[Outcome]]) -> list[Outcome]:
 def table(outcomes: Sequence[Outcome]) -> list[str]:
     """A markdown table; "x fastest" compares MB/s with the fastest system on the same corpus."""
     best = {c: max(o.mb_s for o in outcomes if o.corpus == c) for c in {o.corpus for o in outcomes}}
-    lines = ["| system | corpus | docs | chunks stored | s to searchable | docs/s | chunks/s | MB/s | x fastest |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    head = ["system", "corpus", "model", "docs", "chunks stored", "s to searchable", "docs/s", "chunks/s", "MB/s",
+            "x fastest"]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for o in outcomes:
-        lines.append(f"| {o.system} | {o.corpus} | {o.docs} | {o.chunks} | {o.seconds:.1f} | {o.docs_s:.2f} | "
-                     f"{o.chunks_s:.1f} | {o.mb_s:.4f} | {o.mb_s / best[o.corpus]:.2f}x |")
+        lines.append(f"| {o.system} | {o.corpus} | {o.backend} | {o.docs} | {o.chunks} | {o.seconds:.1f} | "
+                     f"{o.docs_s:.2f} | {o.chunks_s:.1f} | {o.mb_s:.4f} | {o.mb_s / best[o.corpus]:.2f}x |")
     return lines
 
 
@@ -232,7 +243,27 @@ def install_hint(missing: dict[str, list[str]]) -> str:
     return f"[peers] not installed, skipped: {names}; install them with: pip install -e '.[bench]'{note}"
 
 
-def run(settings: Settings, docs: int = 8, runs: int = 1) -> list[Outcome]:
+def peer_model(settings: Settings, backend: str, ours: Embedder) -> Embedder:
+    """How the peers run the model: ``torch`` (sentence-transformers, as their documentation does) or ``same``.
+
+    Without torch installed, ``torch`` falls back to ``same`` and says so.
+    """
+    from streams import embed
+    from streams.embed.base import ModelUnavailable
+
+    if backend == "same" or settings.embed.backend == "torch":
+        return ours
+    try:
+        theirs = embed.load(settings.embed.model_copy(update={"backend": "torch"}))
+    except (ModuleNotFoundError, ModelUnavailable):
+        say("[peers] torch is not installed: the peers embed with Headwater's backend instead "
+            "(pip install -e '.[bench]' brings sentence-transformers)")
+        return ours
+    theirs.warm_up()
+    return theirs
+
+
+def run(settings: Settings, docs: int = 8, runs: int = 1, peer_backend: str = "torch") -> list[Outcome]:
     """Measure ``runs`` times, print the table of medians, drop everything it created; returns the medians."""
     from connectors.weaviate.client import connect
     from streams import embed
@@ -243,20 +274,27 @@ def run(settings: Settings, docs: int = 8, runs: int = 1) -> list[Outcome]:
     peers = ["handwritten", *(p for p in EXTRA_PEERS if p not in missing)]
     embedder = embed.load(settings.embed, settings.stack.cache_dir)
     embedder.warm_up()
+    theirs = peer_model(settings, peer_backend, embedder)
     client = connect(settings.weaviate)
     done: list[list[Outcome]] = []
     try:
         for i in range(runs):
             say(f"[peers] run {i + 1}/{runs}: {docs} wiki100 articles through {', '.join(peers)}, headwater")
-            outcomes = one_run(settings, client, embedder, docs, peers)
+            outcomes = one_run(settings, client, embedder, docs, peers, theirs)
             drop(client, outcomes)
             done.append(outcomes)
     finally:
         client.close()
     result = medians(done)
     print(f"\nheadwater bench --peers --docs {docs} ({f'median of {runs} runs' if runs > 1 else '1 run'})")
-    print(f"every system embeds with the same model and backend ({embedder.model_id}): one embedder object in "
-          "this process, and the Headwater worker loads the same one from the same settings; this compares "
-          "pipelines, not models. Headwater runs with its defaults (curation on); the peers store every chunk.")
+    if theirs is embedder:
+        print(f"every system embeds with the same model and backend ({embedder.model_id}): one embedder object in "
+              "this process, and the Headwater worker loads the same one from the same settings; this compares "
+              "pipelines, not models.")
+    else:
+        print(f"the peers embed as their documentation does, with sentence-transformers on torch "
+              f"({theirs.model_id}); Headwater with its configured backend ({embedder.model_id}). "
+              "--peer-backend same gives the peers Headwater's embedder, to compare the pipelines alone.")
+    print("Headwater runs with its defaults (curation on); the peers store every chunk.")
     print("\n".join(table(result)) + "\n", flush=True)
     return result

@@ -60,4 +60,5 @@ def headwater(settings: Settings, client: Any, embedder: Embedder, job: Any, lab
         worker.kill(signal.SIGTERM)
         kafka_admin.delete_topics(settings.kafka, [*w.topics.inputs(), w.topics.dead_letter])
     stored = pk.count(client, w.weaviate.collection, tenant)
-    return Outcome(label, job.corpus, len(job.events), stored, expected, job.mb, took, w.weaviate.collection, tenant)
+    return Outcome(label, job.corpus, len(job.events), stored, expected, job.mb, took, w.weaviate.collection, tenant,
+                   backend=embedder.model_id)

@@ -1,7 +1,8 @@
 """``headwater bench --peers`` on 2 wiki100 articles against the real Kafka, Weaviate and model.
 
 Every available system runs (the hand-written loop and Headwater always; LlamaIndex and
-Quix Streams where the venv has them). Outcomes, not timings: each collection holds
+Quix Streams where the venv has them), the peers embedding with sentence-transformers on
+torch, Headwater with its own backend. Outcomes, not timings: each collection holds
 exactly what its system must store, the table has a positive row per system, and on the
 corpus with copies Headwater stores fewer chunks than the peer that embeds them.
 """
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from streams.harness.bench import expected_records
-from streams.harness.bench_peers import EXTRA_PEERS, articles, drop, missing_peers, one_run, table
+from streams.harness.bench_peers import EXTRA_PEERS, articles, drop, missing_peers, one_run, peer_model, table
 from streams.harness.peer_kafka import chunker, count
 from streams.settings import Settings
 
@@ -27,7 +28,9 @@ def _rows(lines: list[str]) -> list[list[str]]:
 def test_each_system_stores_its_chunks_and_headwater_drops_the_copies(settings: Settings, weaviate_client: Any,
                                                                       embedder: Any) -> None:
     peers = ["handwritten", *(p for p in EXTRA_PEERS if p not in missing_peers())]
-    outcomes = one_run(settings, weaviate_client, embedder, 2, peers)
+    theirs = peer_model(settings, "torch", embedder)  # the peers as their documentation runs the model
+    assert theirs.model_id != embedder.model_id
+    outcomes = one_run(settings, weaviate_client, embedder, 2, peers, theirs)
     try:
         plain = {o.system: o for o in outcomes if o.corpus == "wiki100"}
         copied = {o.system: o for o in outcomes if o.corpus != "wiki100"}
@@ -48,8 +51,10 @@ def test_each_system_stores_its_chunks_and_headwater_drops_the_copies(settings: 
 
         rows = _rows(table(outcomes))
         assert [(r[0], r[1]) for r in rows] == [(o.system, o.corpus) for o in outcomes]
+        assert {r[2] for r in rows if r[0] == "headwater"} == {embedder.model_id}
+        assert {r[2] for r in rows if r[0] != "headwater"} == {theirs.model_id}
         for r in rows:
-            figures = [float(c.rstrip("x")) for c in r[2:]]
+            figures = [float(c.rstrip("x")) for c in r[3:]]
             assert all(f > 0 for f in figures), r
     finally:
         drop(weaviate_client, outcomes)
