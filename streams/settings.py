@@ -139,6 +139,7 @@ class EmbedSettings(BaseModel):
     batch_timeout_ms: int = 50
     threads: int | None = None  # intra-op threads of the backend; None = all cores
     torch_threads: int | None = None  # older name of `threads`; both backends read either
+    spin_wait: bool = False  # ONNX Runtime's intra-op threads spin-wait between passes (costs others their CPU)
 
 
 class QualitySettings(BaseModel):

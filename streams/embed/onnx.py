@@ -155,11 +155,21 @@ def _tokenizer(model: ModelLayout, truncate: bool) -> Any:
 def _session(path: Path, settings: EmbedSettings) -> Any:
     import onnxruntime as ort
 
+    return ort.InferenceSession(str(path), session_options(settings), providers=_providers(settings.device))
+
+
+def session_options(settings: EmbedSettings) -> Any:
+    """ONNX Runtime's options from the settings: intra-op threads, spin-waiting, quiet logs."""
+    import onnxruntime as ort
+
     options = ort.SessionOptions()
     options.intra_op_num_threads = settings.threads or settings.torch_threads or os.cpu_count() or 1
     options.inter_op_num_threads = 1  # one graph at a time; the intra-op threads do the work
+    # Spinning threads hold both cores between passes, which Kafka, Weaviate and the worker's own
+    # threads need: on 2 cores, the same encode alone, and faster beside them (README: "Embedding backends").
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if settings.spin_wait else "0")
     options.log_severity_level = 3  # errors only: no initializer or provider notices on stderr
-    return ort.InferenceSession(str(path), options, providers=_providers(settings.device))
+    return options
 
 
 def _providers(device: str) -> list[Any]:

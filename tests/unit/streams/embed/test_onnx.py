@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from connectors.datasets import wiki_article
 from streams import embed
 from streams.embed.base import Embedder, ModelUnavailable
-from streams.embed.onnx import PAD_FILL, _providers, mean_pool, model_dir, slices
+from streams.embed.onnx import PAD_FILL, _providers, mean_pool, model_dir, session_options, slices
 from streams.embed.onnx_export import ModelLayout, _quiet, _traced_fp32, exported, fingerprint, layout
 from streams.harness.embed_bench import answer_set, cosines, qa_set, real_chunks, retrieval
 from streams.settings import EmbedSettings, Settings
@@ -318,3 +318,12 @@ def test_backend_is_an_environment_setting(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("HEADWATER_EMBED__BACKEND", "tensorflow")
     with pytest.raises(ValueError, match="backend"):
         Settings()
+
+
+def test_threads_do_not_spin_between_passes_unless_asked() -> None:
+    spin = "session.intra_op.allow_spinning"
+    default = session_options(EmbedSettings())
+    assert default.get_session_config_entry(spin) == "0"
+    assert default.intra_op_num_threads == (os.cpu_count() or 1)
+    asked = session_options(EmbedSettings(spin_wait=True, threads=1))
+    assert asked.get_session_config_entry(spin) == "1" and asked.intra_op_num_threads == 1
