@@ -85,6 +85,7 @@ def create_app(settings: Settings) -> faust.App:
         stream_buffer_maxsize=4096,
         producer_max_request_size=4_194_304,
         Monitor=Monitor,
+        canonical_url=_member_url(settings.worker.instance_id),
     )
     rt = Runtime(settings)
     app.headwater_runtime = rt  # type: ignore[attr-defined]
@@ -100,6 +101,16 @@ def create_app(settings: Settings) -> faust.App:
     index.register(app, rt, channels)
     timers.register(app, rt)
     return app
+
+
+def _member_url(instance_id: str | None) -> str | None:
+    """faust's URL of this worker: for a static member, its instance id rather than its port.
+
+    A static member that rejoins within the session timeout gets its old assignment back, which
+    holds the URL it advertised before, and faust refuses to start on a different one: a restart
+    that bound another metrics port (the last one still held) never became ready.
+    """
+    return f"http://{socket.gethostname()}/{instance_id}" if instance_id else None  # None: faust's own
 
 
 def web_port(host: str, wanted: int) -> int:

@@ -184,6 +184,39 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
         w.drop()
 
 
+def test_a_static_member_restarted_on_another_port_gets_its_partitions_back(
+        settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+    """`headwater demo` run again at once: the same instance id, another metrics port, within the session timeout.
+
+    The broker hands a static member that rejoins its old assignment, which carries the URL faust
+    advertised before; a URL made of the port failed faust's check and the worker never became ready.
+    """
+    from dataclasses import replace
+
+    from connectors.weaviate.client import connect
+    from streams.harness.worker_process import free_port
+
+    tenant = "restart"
+    w, events, expected = _own_worker(settings, embedder, tmp_path, tenant, 20, offset=700)
+    first = {r.uuid for r in expected_records(events[:10], embedder, settings)}
+    w.start()
+    client = connect(w.settings.weaviate)
+    again = w
+    try:
+        w.send(events[:10])
+        assert wait_for(lambda: set(_uuids(client, w, tenant)) >= first, 120, 0.2)
+        w.kill(signal.SIGTERM)
+        again = replace(w, env={**w.env, "HEADWATER_WORKER__WEB_PORT": str(free_port())}, proc=None)
+        again.start()  # raises unless ready within 120 s
+        again.send(events[10:])
+        got = wait_for(lambda: (u := _uuids(client, again, tenant)) and set(u) >= expected and u, 120, 0.5)
+        assert set(got or []) == expected
+    finally:
+        client.close()
+        again.kill(signal.SIGTERM)
+        w.drop()
+
+
 def _recent(minutes: int) -> datetime:
     return datetime.now(UTC) - timedelta(minutes=minutes)
 
