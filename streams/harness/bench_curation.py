@@ -80,7 +80,7 @@ def curation_gain(settings: Settings, events: Sequence[AnyEvent], expect_on: int
                                               "HEADWATER_CURATE__CACHE_ENABLED": "false"}, len(events))):
             w = _fresh_worker(settings, logs, **extra)
             try:
-                took, _ = offer(w, client, "bench-curate", events, expect, label=f"curation {label}")
+                took, _, _ = offer(w, client, "bench-curate", events, expect, label=f"curation {label}")
                 out[f"curation_{label}_events_s"] = len(events) / took
             finally:
                 w.kill(signal.SIGTERM)
