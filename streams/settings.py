@@ -223,6 +223,10 @@ class WorkerSettings(BaseModel):
     # in state mode 0): work is committed progressively, so a backfill is searchable article by article.
     batch_max_work: int = 256
     document_batch_max_work: int = 64  # the same for the document lane: the first article within ~2 s
+    # Documents (and estimated texts) the document lane reads ahead of its next batch, so that an edited or
+    # deleted document (light) is written within a batch or two, not behind every article of a backfill.
+    # Uncommitted until written: a restart reads them again. 0: strictly in arrival order.
+    document_read_ahead: int = 4096
 
 
 class AuthSettings(BaseModel):

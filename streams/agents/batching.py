@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -39,17 +39,34 @@ def work(topic_kind: str, size: int, readings_are_objects: bool) -> float:
     return 1.0
 
 
+SMALL_WORK = 2.0  # a record this light (an edit, a delete) may join a batch ahead of its turn
+
+
+@dataclass(frozen=True)
+class _Pending(Generic[T]):
+    item: T
+    cost: float
+    key: Hashable  # records of one key keep their order; None: one key of its own
+    at: float
+
+
 @dataclass
 class Gather(Generic[T]):
-    """The batch being gathered; bounds are checked before a record is admitted."""
+    """The records gathered for the next batch; bounds are checked before a record is admitted.
+
+    With ``read_ahead`` (in records and in work), the lane holds more than one batch, and a
+    batch takes, besides the oldest record, light records from further back (an edited or
+    deleted document behind a backfill): up to a quarter of the work bound of them. Records of
+    one key are never reordered: a record waits while an older one of its key does.
+    """
 
     max_events: int
     max_work: float
     within_s: float
     start_work: float | None = None  # the work bound after a quiet spell; None: always max_work
-    items: list[T] = field(default_factory=list)
+    read_ahead: float = 0.0
+    pending: list[_Pending[T]] = field(default_factory=list)
     load: float = 0.0
-    first_at: float = 0.0
     limit: float = field(init=False)  # the work bound of the batch being gathered
 
     def __post_init__(self) -> None:
@@ -58,17 +75,30 @@ class Gather(Generic[T]):
     def _start(self) -> float:
         return self.max_work if self.start_work is None else min(self.start_work, self.max_work)
 
-    def full(self) -> bool:
-        return len(self.items) >= self.max_events or (bool(self.items) and self.load >= self.limit)
+    @property
+    def items(self) -> list[T]:
+        return [p.item for p in self.pending]
 
-    def add(self, item: T, cost: float, now: float) -> None:
-        if not self.items:
-            self.first_at = now
-        self.items.append(item)
+    @property
+    def first_at(self) -> float:
+        return self.pending[0].at if self.pending else 0.0
+
+    def full(self) -> bool:
+        """A whole batch is waiting: it is due now."""
+        return len(self.pending) >= self.max_events or (bool(self.pending) and self.load >= self.limit)
+
+    def room(self) -> bool:
+        """Whether another record may be admitted (else the feeder waits: backpressure to Kafka)."""
+        if not self.read_ahead:
+            return not self.full()
+        return len(self.pending) < self.max_events + self.read_ahead and self.load < self.limit + self.read_ahead
+
+    def add(self, item: T, cost: float, now: float, key: Hashable = None) -> None:
+        self.pending.append(_Pending(item, cost, key, now))
         self.load += cost
 
     def due(self, now: float) -> bool:
-        return bool(self.items) and (self.full() or now - self.first_at >= self.within_s)
+        return bool(self.pending) and (self.full() or now - self.first_at >= self.within_s)
 
     def take(self, quiet: bool = False) -> list[T]:
         """The batch; ``quiet``: the processor sat idle until it was due (the next starts small again).
@@ -77,12 +107,34 @@ class Gather(Generic[T]):
         work. Only idleness resets the bound: near saturation some batches fall short of it, and
         halving them then would add batches exactly when there is no time for them.
         """
+        batch, rest = self._split()
+        load = sum(p.cost for p in batch)
         if quiet:
             self.limit = self._start()
-        elif self.full():
+        elif len(batch) >= self.max_events or load >= self.limit:
             self.limit = min(self.max_work, self.limit * 2)
-        out, self.items, self.load = self.items, [], 0.0
-        return out
+        self.pending, self.load = rest, self.load - load
+        return [p.item for p in batch]
+
+    def _split(self) -> tuple[list[_Pending[T]], list[_Pending[T]]]:
+        """The oldest record, then in order every record with room left before it (the last may pass
+        the bound), and light ones within a quarter of the bound more; never one whose key waits."""
+        batch: list[_Pending[T]] = []
+        rest: list[_Pending[T]] = []
+        waiting: set[Hashable] = set()
+        load = extra = 0.0
+        for p in self.pending:
+            room = len(batch) < self.max_events and (load < self.limit or not batch)
+            light = (self.read_ahead > 0 and len(batch) < self.max_events and p.cost <= SMALL_WORK
+                     and extra + p.cost <= max(1.0, self.limit / 4))
+            if p.key not in waiting and (room or light) and (self.read_ahead or not rest):
+                extra += 0.0 if room else p.cost
+                load += p.cost
+                batch.append(p)
+            else:
+                rest.append(p)
+                waiting.add(p.key)
+        return batch, rest
 
 
 class Lane(Generic[T]):
@@ -93,14 +145,14 @@ class Lane(Generic[T]):
         self._changed = asyncio.Event()  # a record arrived, or a batch was taken
         self._task: asyncio.Task[None] | None = None
 
-    async def put(self, item: T, cost: float) -> None:
-        """Admit one record; waits while the batch being gathered is full (backpressure to Kafka)."""
+    async def put(self, item: T, cost: float, key: Hashable = None) -> None:
+        """Admit one record; waits while the gather has no room (backpressure to Kafka)."""
         self._start()
-        while self.gather.full():
+        while not self.gather.room():
             self._raise_if_failed()
             self._changed.clear()
             await self._changed.wait()
-        self.gather.add(item, cost, time.monotonic())
+        self.gather.add(item, cost, time.monotonic(), key)
         self._changed.set()
 
     def close(self) -> None:

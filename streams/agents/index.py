@@ -93,14 +93,17 @@ def _agent(rt: Runtime, channels: Channels, lane: str) -> Any:
                 await stream.ack(e)
 
         # A quarter of the work bound after a quiet spell: the first article of a backfill goes alone.
-        gather: Gather[Any] = Gather(max_events, max_work, s.embed.batch_timeout_ms / 1000, start_work=max_work / 4)
+        gather: Gather[Any] = Gather(max_events, max_work, s.embed.batch_timeout_ms / 1000, start_work=max_work / 4,
+                                     read_ahead=s.worker.document_read_ahead if bulk else 0)
         feed = Lane(gather, process)
         try:
             # events() is on faust's Stream, not on the StreamT protocol agents are typed with.
             async for e in cast("faust.Stream[bytes]", stream).events():
                 e.message.incref()  # held until Weaviate accepted its batch; see module docstring
                 m = e.message
-                await feed.put(e, work(kinds.get(m.topic, "app"), len(m.value or b""), objects))
+                # A document's events keep their order (its key); keyless records keep theirs per partition.
+                key = m.key if m.key is not None else (m.topic, m.partition)
+                await feed.put(e, work(kinds.get(m.topic, "app"), len(m.value or b""), objects), key)
         finally:
             feed.close()
 

@@ -133,6 +133,40 @@ def test_document_update_leaves_no_stale_chunk_and_delete_leaves_nothing(
                   SearchRequest(query="Zanzibar ferries", tenant=tenant, k=5), 0.5) == []
 
 
+def test_an_edit_behind_a_backfill_is_searchable_before_it_and_the_final_index_is_the_oracles(
+        embedder: Embedder, settings: Settings, tmp_path: Path) -> None:
+    """A light document (a memo, an edit, a delete) does not wait for every article ahead of it, and
+    the reordering never reorders one document's own events: the end state is the oracle's.
+
+    One partition, so that without the read-ahead the memo would come strictly after the backfill.
+    """
+    from connectors.weaviate.client import connect
+
+    tenant = "read-ahead"
+    backfill = realdata.wiki_events(tenant, 8)
+    ids = [e.payload.doc_id for e in backfill if isinstance(e, DocumentEvent)]
+    memo = _doc(tenant, "memo", 1, "The access code of vault 7 is 4821. Share it only with the night shift.")
+    edit = _doc(tenant, ids[4], 1, "Edited: this article now says one short thing about rivers and boats.")
+    gone = _doc(tenant, ids[2], 1, "", deleted=True)
+    events: list[AnyEvent] = [*backfill, memo, edit, gone]
+    by = lambda doc_id: Filter.by_property("doc_id").equal(doc_id)  # noqa: E731
+    with Worker.started(settings, tmp_path, partitions=1) as w:
+        client = connect(w.settings.weaviate)
+        try:
+            w.send(events)
+            assert wait_for(lambda: _uuids(client, w, tenant, by("memo")), 120, 0.1)
+            assert not _uuids(client, w, tenant, by(ids[-1])), "the memo waited for the whole backfill"
+
+            expected = _expected_uuids(events, embedder, settings)
+            got = wait_for(lambda: (u := _uuids(client, w, tenant)) and set(u) == expected and u, 300, 1.0)
+            time.sleep(2)  # a stale chunk of the edited article, or the deleted one, would show up now
+            got = _uuids(client, w, tenant)
+            assert len(got) == len(set(got)) and set(got) == expected
+            assert not _uuids(client, w, tenant, by(ids[2]))
+        finally:
+            client.close()
+
+
 def test_bad_records_go_to_dead_letter_and_valid_neighbours_are_indexed(worker: Worker, client: Any) -> None:
     tenant = "dlq"
     good = realdata.jeopardy_events(tenant, 4, offset=500)
