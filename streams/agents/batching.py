@@ -100,6 +100,11 @@ class Gather(Generic[T]):
     def due(self, now: float) -> bool:
         return bool(self.pending) and (self.full() or now - self.first_at >= self.within_s)
 
+    def release(self) -> list[T]:
+        """Every record gathered and not yet taken, in arrival order; the gather is empty after."""
+        out, self.pending, self.load = [p.item for p in self.pending], [], 0.0
+        return out
+
     def take(self, quiet: bool = False) -> list[T]:
         """The batch; ``quiet``: the processor sat idle until it was due (the next starts small again).
 
@@ -154,6 +159,12 @@ class Lane(Generic[T]):
             await self._changed.wait()
         self.gather.add(item, cost, time.monotonic(), key)
         self._changed.set()
+
+    def release(self) -> list[T]:
+        """Give back what was read ahead and not yet taken (the batch being processed stays)."""
+        out = self.gather.release()
+        self._changed.set()
+        return out
 
     def close(self) -> None:
         if self._task is not None:

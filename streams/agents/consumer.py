@@ -21,6 +21,20 @@ from mode.services import WaitArgT, WaitResults
 
 
 class Consumer(aiokafka.Consumer):
+    async def wait_empty(self) -> None:
+        """Wait for the batches being written, not for what the lanes read ahead of them.
+
+        faust waits, before a rebalance and at stop, until every message handed to an agent is
+        acknowledged. A lane's read-ahead (thousands of documents behind a backfill) would hold the
+        rebalance for minutes, so it is handed back unwritten: never acknowledged, so no offset is
+        committed past it, and read again from the committed offsets when partitions are assigned.
+        """
+        runtime = getattr(self.app, "headwater_runtime", None)
+        for lane in list(runtime.lanes) if runtime is not None else []:
+            for event in lane.release():
+                self._unacked_messages.discard(event.message)
+        await super().wait_empty()
+
     async def wait_first(self, *coros: WaitArgT, timeout: Any = None) -> WaitResults:
         first = coros[0] if coros else None
         if (not asyncio.iscoroutine(first) or timeout is not None or self.should_stop

@@ -96,6 +96,7 @@ def _agent(rt: Runtime, channels: Channels, lane: str) -> Any:
         gather: Gather[Any] = Gather(max_events, max_work, s.embed.batch_timeout_ms / 1000, start_work=max_work / 4,
                                      read_ahead=s.worker.document_read_ahead if bulk else 0)
         feed = Lane(gather, process)
+        rt.lanes.add(feed)
         try:
             # events() is on faust's Stream, not on the StreamT protocol agents are typed with.
             async for e in cast("faust.Stream[bytes]", stream).events():

@@ -12,6 +12,7 @@ import importlib
 import re
 import ssl
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -42,6 +43,7 @@ class Runtime:
         self._lock = threading.Lock()
         self._indexer: Indexer | None = None
         self.curation: Curation | None = curation(settings.curate) if settings.curate.enabled else None
+        self.lanes: weakref.WeakSet[Any] = weakref.WeakSet()  # the faust lanes, whose read-ahead a rebalance takes back
 
     @property
     def indexer(self) -> Indexer:

@@ -172,3 +172,12 @@ def test_without_read_ahead_batches_stay_in_arrival_order() -> None:
     g.add(0, 60.0, now=0.0, key="a")
     assert not g.room()  # a whole batch waits: the feeder waits too
     assert g.take() == [0]
+
+
+def test_release_gives_back_what_was_read_ahead_in_order_and_empties_the_gather() -> None:
+    g: Gather[int] = Gather(16, 64, within_s=0.0, read_ahead=4096)
+    for i in range(5):
+        g.add(i, 30.0, now=0.0, key=str(i))
+    assert g.take() == [0, 1, 2]  # the batch being written stays with the lane
+    assert g.release() == [3, 4]
+    assert g.pending == [] and g.load == 0.0 and g.room()
