@@ -191,7 +191,7 @@ class Lane(Generic[T]):
                 continue
             idle = True
             self._changed.clear()
-            wait = self.gather.first_at + self.gather.within_s - now if self.gather.items else None
+            wait = self.gather.first_at + self.gather.within_s - now if self.gather.pending else None
             try:
                 await asyncio.wait_for(self._changed.wait(), wait)
             except TimeoutError:
