@@ -10,6 +10,7 @@ import signal
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -167,60 +168,58 @@ def test_an_edit_behind_a_backfill_is_searchable_before_it_and_the_final_index_i
             client.close()
 
 
-def test_a_worker_joining_during_a_backfill_gets_partitions_at_once_and_nothing_is_lost(
-        embedder: Embedder, settings: Settings, tmp_path: Path) -> None:
-    """faust waits, before a rebalance, for every message its agents hold: the document lane's
-    read-ahead is handed back unwritten instead of written first, and read again after."""
+@contextmanager
+def _backfill_under_way(settings: Settings, tmp_path: Path, tenant: str,
+                        events: list[AnyEvent]) -> Iterator[tuple[Worker, Worker, Any]]:
+    """A worker that has stored the first chunks of ``events``, and a sibling in its group, not started."""
     from connectors.weaviate.client import connect
 
-    tenant = "rebalance"
-    events = realdata.wiki_events(tenant, 10)
-    with Worker.started(settings, tmp_path) as w:
-        client = connect(w.settings.weaviate)
-        other = w.sibling("b")
-        try:
-            w.send(events)
-            assert wait_for(lambda: _uuids(client, w, tenant), 60, 0.1)  # the backfill is under way
-            other.start()  # ready once the group gave it partitions: the rebalance is done
-            expected = _expected_uuids(events, embedder, settings)
-            wait_for(lambda: set(_uuids(client, w, tenant)) == expected, 300, 1.0)
-            time.sleep(2)
-            got = _uuids(client, w, tenant)
-            assert len(got) == len(set(got)) and set(got) == expected
-        finally:
-            other.kill(signal.SIGTERM)
-            client.close()
-
-
-def test_a_rebalance_during_a_long_backfill_does_not_wait_for_the_read_ahead(settings: Settings,
-                                                                            tmp_path: Path) -> None:
-    """Measured: a second worker was ready 3.3 s after it started, 42.4 s when the read-ahead was written first."""
-    from connectors.weaviate.client import connect
-
-    tenant = "long-backfill"
-    events = realdata.wiki_events(tenant, 40)
     with Worker.started(settings, tmp_path) as w:
         client = connect(w.settings.weaviate)
         other = w.sibling("b")
         try:
             w.send(events)
             assert wait_for(lambda: _uuids(client, w, tenant), 60, 0.1)
-            started = time.monotonic()
-            other.start()
-            joined = time.monotonic() - started
-            assert joined < 15, f"the rebalance waited {joined:.1f} s for the first worker's read-ahead"
-            docs = {e.payload.doc_id for e in events if isinstance(e, DocumentEvent)}
-
-            def stored() -> set[str]:
-                col = client.collections.use(w.settings.weaviate.collection).with_tenant(tenant)
-                return {str(o.properties["doc_id"]) for o in col.iterator(return_properties=["doc_id"])}
-
-            assert wait_for(lambda: stored() == docs, 300, 2.0)
-            got = _uuids(client, w, tenant)
-            assert len(got) == len(set(got))
+            yield w, other, client
         finally:
             other.kill(signal.SIGTERM)
             client.close()
+
+
+def test_a_worker_joining_during_a_backfill_gets_partitions_at_once_and_nothing_is_lost(
+        embedder: Embedder, settings: Settings, tmp_path: Path) -> None:
+    """faust waits, before a rebalance, for every message its agents hold: the document lane's
+    read-ahead is handed back unwritten instead of written first, and read again after."""
+    tenant = "rebalance"
+    events = realdata.wiki_events(tenant, 10)
+    with _backfill_under_way(settings, tmp_path, tenant, events) as (w, other, client):
+        other.start()  # ready once the group gave it partitions: the rebalance is done
+        expected = _expected_uuids(events, embedder, settings)
+        wait_for(lambda: set(_uuids(client, w, tenant)) == expected, 300, 1.0)
+        time.sleep(2)
+        got = _uuids(client, w, tenant)
+        assert len(got) == len(set(got)) and set(got) == expected
+
+
+def test_a_rebalance_during_a_long_backfill_does_not_wait_for_the_read_ahead(settings: Settings,
+                                                                            tmp_path: Path) -> None:
+    """Measured: a second worker was ready 3.3 s after it started, 42.4 s when the read-ahead was written first."""
+    tenant = "long-backfill"
+    events = realdata.wiki_events(tenant, 40)
+    docs = {e.payload.doc_id for e in events if isinstance(e, DocumentEvent)}
+    with _backfill_under_way(settings, tmp_path, tenant, events) as (w, other, client):
+        started = time.monotonic()
+        other.start()
+        joined = time.monotonic() - started
+        assert joined < 15, f"the rebalance waited {joined:.1f} s for the first worker's read-ahead"
+
+        def stored() -> set[str]:
+            col = client.collections.use(w.settings.weaviate.collection).with_tenant(tenant)
+            return {str(o.properties["doc_id"]) for o in col.iterator(return_properties=["doc_id"])}
+
+        assert wait_for(lambda: stored() == docs, 300, 2.0)
+        got = _uuids(client, w, tenant)
+        assert len(got) == len(set(got))
 
 
 def test_bad_records_go_to_dead_letter_and_valid_neighbours_are_indexed(worker: Worker, client: Any) -> None:
