@@ -76,10 +76,6 @@ class Gather(Generic[T]):
         return self.max_work if self.start_work is None else min(self.start_work, self.max_work)
 
     @property
-    def items(self) -> list[T]:
-        return [p.item for p in self.pending]
-
-    @property
     def first_at(self) -> float:
         return self.pending[0].at if self.pending else 0.0
 
@@ -118,7 +114,7 @@ class Gather(Generic[T]):
             self.limit = self._start()
         elif len(batch) >= self.max_events or load >= self.limit:
             self.limit = min(self.max_work, self.limit * 2)
-        self.pending, self.load = rest, self.load - load
+        self.pending, self.load = rest, (self.load - load if rest else 0.0)  # no float residue when empty
         return [p.item for p in batch]
 
     def _split(self) -> tuple[list[_Pending[T]], list[_Pending[T]]]:
