@@ -28,6 +28,8 @@ from streams.settings import Settings
 
 pytestmark = pytest.mark.integration
 
+READ_AHEAD = {"HEADWATER_WORKER__DOCUMENT_READ_AHEAD": "4096"}  # off by default, see WorkerSettings
+
 
 @pytest.fixture(scope="module")
 def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
@@ -151,7 +153,7 @@ def test_an_edit_behind_a_backfill_is_searchable_before_it_and_the_final_index_i
     gone = _doc(tenant, ids[2], 1, "", deleted=True)
     events: list[AnyEvent] = [*backfill, memo, edit, gone]
     by = lambda doc_id: Filter.by_property("doc_id").equal(doc_id)  # noqa: E731
-    with Worker.started(settings, tmp_path, partitions=1) as w:
+    with Worker.started(settings, tmp_path, partitions=1, overrides=READ_AHEAD) as w:
         client = connect(w.settings.weaviate)
         try:
             w.send(events)
@@ -174,7 +176,7 @@ def _backfill_under_way(settings: Settings, tmp_path: Path, tenant: str,
     """A worker that has stored the first chunks of ``events``, and a sibling in its group, not started."""
     from connectors.weaviate.client import connect
 
-    with Worker.started(settings, tmp_path) as w:
+    with Worker.started(settings, tmp_path, overrides=READ_AHEAD) as w:
         client = connect(w.settings.weaviate)
         other = w.sibling("b")
         try:

@@ -6,13 +6,15 @@ import json
 import signal
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from connectors import datasets
 from connectors.weaviate import query
-from schemas import encode
+from schemas import Document, DocumentEvent, encode, message_key
 from streams.harness.worker_process import Worker
 from streams.settings import Settings
 
@@ -56,6 +58,28 @@ def test_every_valid_event_is_indexed_and_every_hostile_record_dead_lettered_onc
     keys = sorted((m.key() or b"").decode() for m in dead)
     assert keys == sorted(f"poison/{name}" for name in HOSTILE)
     assert all(dict(m.headers()).get("headwater.reason") for m in dead)
+
+
+def test_the_document_lane_reading_ahead_keeps_every_valid_document_and_dead_letters_every_hostile_one(
+        settings: Settings, client: Any, tmp_path: Path) -> None:
+    """Hostile records between a backfill's articles and light documents, which the read-ahead reorders."""
+    articles = datasets.wiki_events("pdoc", 3)
+    light = [DocumentEvent(event_id=f"note-{i}", source="test", tenant="pdoc", event_time=datetime.now(UTC),
+                           payload=Document(doc_id=f"note-{i}", title="note", text=f"Note {i}: gate code 40{i}7."))
+             for i in range(3)]
+    records: list[tuple[bytes | None, bytes | None]] = []
+    for i, (name, raw) in enumerate(HOSTILE.items()):
+        if i % 3 == 0:
+            records += [(message_key(e), encode(e)) for e in (articles[i // 3], light[i // 3])]
+        records.append((f"pdoc/{name}".encode(), raw))
+    with Worker.started(settings, tmp_path) as w:
+        w.produce(w.settings.topics.document, records)
+        w.settle(timeout_s=120)
+        stored = {o["doc_id"] for o in query.objects(client, w.settings.weaviate.collection, "pdoc", ["doc_id"])}
+        assert stored == {e.payload.doc_id for e in [*articles, *light] if isinstance(e, DocumentEvent)}
+        dead = w.consume_dead_letters(len(HOSTILE) + 1, 15)
+        assert sorted((m.key() or b"").decode() for m in dead) == sorted(f"pdoc/{name}" for name in HOSTILE)
+        assert all(dict(m.headers()).get("headwater.reason") for m in dead)
 
 
 def test_the_readings_lane_keeps_every_valid_reading_and_dead_letters_every_hostile_one(worker: Worker,
