@@ -4,8 +4,10 @@ Semantics: idempotent (deterministic UUIDs; a replay rewrites the same objects o
 documents whose content is indexed, writes nothing); documents follow the ordering
 rules of :mod:`streams.transforms.order` against the ledger (:mod:`streams.ledger`),
 written after their chunks; a device's current state only moves forward in event
-time. Raises :class:`~connectors.weaviate.client.TargetUnavailable` on an outage, so
-the caller retries the whole plan; returns the objects Weaviate refused.
+time, and a stored state stamped beyond now + ``max_clock_skew_s`` (a wrong clock, written
+before event times were clamped) never counts as newer (:func:`streams.transforms.clock.replaces`).
+Raises :class:`~connectors.weaviate.client.TargetUnavailable` on an outage, so the caller
+retries the whole plan; returns the objects Weaviate refused.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from streams.embed.base import Embedder
 from streams.embed.turns import Turns
 from streams.ledger import Documents, ledger_record, plan_documents
 from streams.plan import Plan, drop
+from streams.transforms.clock import replaces
 from streams.transforms.curate.dedup import Existing, find_duplicates
 from streams.transforms.curate.policy import Drop
 
@@ -48,12 +51,13 @@ class Indexer:
     def __init__(self, client: Any, embedder: Embedder, collection: str,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), *, dedup: bool = True,
                  near: bool = True, near_threshold: float = 0.7, semantic_threshold: float | None = None,
-                 upsert_batch_max: int = 256) -> None:
+                 upsert_batch_max: int = 256, max_clock_skew_s: float = 300.0) -> None:
         self.dedup, self.near, self.near_threshold = dedup, near, near_threshold
         self.semantic_threshold = semantic_threshold
         self.client, self.embedder, self.collection, self.clock = client, embedder, collection, clock
         self.ledger = f"{collection}Ledger"
         self.upsert_batch_max = upsert_batch_max
+        self.max_clock_skew = timedelta(seconds=max_clock_skew_s)
         self.turns = Turns()
         # Event time of the current states this worker read or wrote, so that a fleet's next batch needs
         # no read-back. Right only while this worker alone writes those series: forget_states() on rebalance.
@@ -80,7 +84,7 @@ class Indexer:
         refused = {f.uuid for f in failures}
         self._remember_states(plan, {r.uuid for r in stamped} - refused)
         for w in docs.work:
-            w.forget(refused)  # a refused chunk is retried by the next change of its document
+            w.forget(refused, refused=True)  # its dead letter, replayed, writes it
         deleted = self._delete(docs)
         target.write_ledger(self.client, self.ledger, [ledger_record(w) for w in docs.work])
         dropped = [drop(r, gone[r.uuid]) for r in candidates if r.uuid in gone]
@@ -131,7 +135,8 @@ class Indexer:
             unknown = [u for u in uuids if u not in self.state_times]
             stored |= query.event_times(self.client, self.collection, tenant, unknown) if unknown else {}
         stored |= {r.uuid: self.state_times[r.uuid] for r in states if r.uuid in self.state_times}
-        newer = [r for r in states if r.uuid not in stored or stored[r.uuid] <= r.properties["event_time"]]
+        now, skew = self.clock(), self.max_clock_skew
+        newer = [r for r in states if replaces(stored.get(r.uuid), r.properties["event_time"], now, skew)]
         self.state_times |= stored
         return plan.records + newer
 

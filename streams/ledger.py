@@ -33,17 +33,23 @@ class DocWork:
     delete_all: bool = False
     delete_from: int | None = None  # delete chunks at this index and above (shrinks; pre-ledger leftovers)
 
-    def forget(self, uuids: Iterable[str]) -> None:
-        """These records will not be stored (duplicates, refused): mark their chunks absent."""
+    def forget(self, uuids: Iterable[str], refused: bool = False) -> None:
+        """These records will not be stored (duplicates, refused): mark their chunks absent.
+
+        A chunk Weaviate ``refused`` also leaves the document's fingerprint unknown, so that the same
+        content, replayed from its dead letter, is written rather than taken for unchanged.
+        """
         gone = set(uuids)
+        if not gone.intersection(r.uuid for r in self.records):
+            return
         hashes = list(self.state.chunk_hashes)
         for rec in self.records:
             if rec.uuid in gone:
                 hashes[rec.properties["chunk_index"]] = ""
                 self.delete_ids.append(rec.uuid)
         self.records = [r for r in self.records if r.uuid not in gone]
-        self.state = DocState(self.state.version, self.state.deleted, self.state.content_hash, tuple(hashes),
-                              self.state.model_id)
+        content_hash = "" if refused else self.state.content_hash
+        self.state = DocState(self.state.version, self.state.deleted, content_hash, tuple(hashes), self.state.model_id)
 
 
 @dataclass

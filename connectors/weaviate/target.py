@@ -145,7 +145,10 @@ def _first_line(reason: str) -> str:
 
 
 TRANSIENT = ("unavailable", "connection", "deadline", "timeout", "timed out", "transport", "temporarily",
-             "too many requests", "not ready", "shutting down")
+             "too many requests", "not ready", "shutting down",
+             # The store, not the data: disk or memory pressure makes a shard read-only until it passes.
+             "read-only", "read only", "readonly", "context canceled", "context cancelled", "memory pressure",
+             "out of memory", "not enough memory", "disk usage", "no space left")
 # A gateway status on its own, not digits inside a uuid or hex id that a refusal names ("...a8502-...").
 GATEWAY_STATUS = re.compile(r"(?<![\w-])50[234](?![\w-])")
 
@@ -174,11 +177,16 @@ def delete_ids(client: weaviate.WeaviateClient, name: str, tenant: str, uuids: S
 def _delete_where(client: weaviate.WeaviateClient, name: str, tenant: str, where: Any) -> int:
     try:
         col = client.collections.use(name).with_tenant(tenant)
-        return int(col.data.delete_many(where=where).successful)
+        result = col.data.delete_many(where=where)
     except WeaviateBaseError as exc:
         if tenant_missing(exc):
             return 0
         raise TargetUnavailable(f"weaviate delete failed: {exc}") from exc
+    if result.failed:
+        # A stale chunk left behind is a wrong answer later: the batch is retried, never counted as done.
+        raise TargetUnavailable(f"weaviate deleted {result.successful} but failed {result.failed} of"
+                                f" {result.matches} objects; retrying the batch")
+    return int(result.successful)
 
 
 def ensure_ledger(client: weaviate.WeaviateClient, name: str) -> None:
@@ -200,7 +208,4 @@ def delete_older_than(client: weaviate.WeaviateClient, name: str, field: str, va
         return 0
     col = client.collections.use(name)
     where = Filter.by_property(field).equal(value) & Filter.by_property("event_time").less_than(cutoff)
-    try:
-        return sum(int(col.with_tenant(t).data.delete_many(where=where).successful) for t in col.tenants.get())
-    except WeaviateBaseError as exc:
-        raise TargetUnavailable(f"weaviate expiry failed: {exc}") from exc
+    return sum(_delete_where(client, name, t, where) for t in col.tenants.get())

@@ -6,10 +6,11 @@ sensor readings (:mod:`streams.agents.readings`, off faust's per-message path).
 - records are gathered into adaptive batches while the last batch is written
   (:mod:`streams.agents.batching`: bounded by events and by estimated work);
 - bad records go to the dead-letter topic with the reason in headers, never crash the agent;
+  an error no rule foresaw is pinned on the one record that causes it (:mod:`streams.agents.settle`);
 - a batch is acknowledged only after Weaviate accepted it; while Weaviate is down the
   agent retries with backoff and does not move past the batch. Each message holds an
-  extra reference until then, so the ack that faust performs as the stream moves on
-  cannot commit an unwritten offset.
+  extra reference until then, and offsets are committed by Headwater's rule
+  (:mod:`streams.agents.commit`): never past a record not yet written or dead-lettered.
 
 Effectively-once comes from at-least-once delivery plus deterministic object ids.
 """
@@ -26,15 +27,14 @@ from functools import partial
 from typing import Any, cast
 
 import faust
-from weaviate.exceptions import WeaviateConnectionError
 
 from connectors import kafka_admin
-from connectors.weaviate.client import TargetUnavailable
 from schemas.chunk import KafkaPosition
 from streams.agents import dead_letter
 from streams.agents.batching import Gather, Lane, work
 from streams.agents.readings import ReadingsLane, lane_config
 from streams.agents.runtime import Runtime
+from streams.agents.settle import settle, transient
 from streams.indexer import Outcome
 from streams.plan import Plan
 from streams.transforms.validate import Item, Rejected
@@ -59,7 +59,7 @@ def register(app: faust.App, rt: Runtime, channels: Channels) -> None:
         app.agent(topic, name=f"headwater.index.{lane}")(_agent(rt, channels, lane))
     s = rt.settings
     readings = ReadingsLane(
-        lane_config(s, s.readings_group()), [channels.readings], partial(handle, rt, channels, lane="readings"),
+        lane_config(s, s.readings_group()), [channels.readings], partial(handle_all, rt, channels, lane="readings"),
         # In index mode every reading is an object of its own: as much work as an app event.
         max_events=s.worker.batch_max_work if s.curate.sensor_readings == "index" else s.embed.batch_max_events,
         within_s=s.embed.batch_timeout_ms / 1000, retry_s=s.worker.max_retry_backoff_s,
@@ -88,7 +88,7 @@ def _agent(rt: Runtime, channels: Channels, lane: str) -> Any:
 
     async def index(stream: faust.StreamT[bytes]) -> None:
         async def process(batch: list[Any]) -> None:
-            await handle(rt, channels, [item(e) for e in batch], lane)
+            await handle_all(rt, channels, [item(e) for e in batch], lane)
             for e in batch:
                 await stream.ack(e)
 
@@ -117,8 +117,14 @@ def item(event: Any) -> Item:
     return Item(m.value, m.key, KafkaPosition(m.topic, m.partition, m.offset), ts)
 
 
+async def handle_all(rt: Runtime, channels: Channels, items: list[Item], lane: str = "urgent") -> None:
+    """Handle every record: written or dead-lettered; only an outage holds it (retried, never skipped)."""
+    await settle(partial(handle, rt, channels, lane=lane), items, partial(dead_letter.send, rt, channels.dead_letter),
+                 rt.settings.worker.max_retry_backoff_s)
+
+
 async def handle(rt: Runtime, channels: Channels, items: list[Item], lane: str = "urgent") -> None:
-    """Plan, dead-letter the rejected, write (retrying outages), dead-letter what Weaviate refused, count."""
+    """One try: plan, dead-letter the rejected, write (retrying outages), dead-letter what Weaviate refused, count."""
     t0 = time.perf_counter()
     plan = await rt.run(lane, rt.plan, items)
     rt.metrics.seconds["plan"] += time.perf_counter() - t0
@@ -143,17 +149,20 @@ async def handle(rt: Runtime, channels: Channels, items: list[Item], lane: str =
 
 
 async def write(rt: Runtime, plan: Plan, lane: str = "urgent") -> Outcome:
-    """Execute the plan; an outage or unknown error is retried with backoff, never skipped."""
+    """Execute the plan; an outage is retried with backoff here (the plan's dead letters are out already).
+
+    Any other error is raised: :func:`handle_all` pins it on the record that causes it.
+    """
     backoff = 0.5
     while True:
         try:
             return await rt.run(lane, rt.execute, plan, lane)
-        except (TargetUnavailable, WeaviateConnectionError, ConnectionError, OSError) as exc:
+        except Exception as exc:
+            if not transient(exc):
+                rt.metrics.counts["upsert.errors"] += 1
+                raise
             rt.metrics.counts["upsert.retries"] += 1
             log.warning("weaviate unavailable, retrying batch in %.1fs: %s", backoff, exc)
-        except Exception as exc:  # noqa: BLE001 - unknown errors: retry too, never skip the batch
-            rt.metrics.counts["upsert.errors"] += 1
-            log.exception("indexing failed, retrying batch in %.1fs: %r", backoff, exc)
         await asyncio.sleep(backoff)
         backoff = min(backoff * 2, rt.settings.worker.max_retry_backoff_s)
 

@@ -4,7 +4,7 @@ A fleet sends thousands of readings a second, and in state mode a reading costs 
 little else. faust hands every message through a queue, a stream iterator and an ack, about
 150 us of Python each under the GIL: more than the reading itself. confluent-kafka's
 ``consume()`` returns a whole batch from C. The batch then goes the way every batch goes
-(:func:`streams.agents.index.handle` on the worker's event loop: plan, dead letters, write,
+(:func:`streams.agents.index.handle_all` on the worker's event loop: plan, dead letters, write,
 audit, metrics), and its offsets are committed once Weaviate accepted it.
 
 The lane has a consumer group of its own (:meth:`~streams.settings.Settings.consumer_groups`):
