@@ -28,12 +28,9 @@ from streams.agents.commit import Offsets
 
 class Consumer(aiokafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Delivered by the lanes as they take each record (faust's stream tracks it inline, not here).
         self.offsets: Offsets[TP] = Offsets()
         super().__init__(*args, **kwargs)
-
-    def track_message(self, message: Message) -> None:
-        super().track_message(message)
-        self.offsets.deliver(message.tp, message.offset)
 
     def ack(self, message: Message) -> bool:
         """faust acks a message once every holder let go; a lane holds it until it is handled."""

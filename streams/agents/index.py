@@ -99,9 +99,11 @@ def _agent(rt: Runtime, channels: Channels, lane: str) -> Any:
         rt.lanes.add(feed)
         try:
             # events() is on faust's Stream, not on the StreamT protocol agents are typed with.
+            offsets = cast("Any", stream).app.consumer.offsets
             async for e in cast("faust.Stream[bytes]", stream).events():
                 e.message.incref()  # held until Weaviate accepted its batch; see module docstring
                 m = e.message
+                offsets.deliver(m.tp, m.offset)  # no commit passes it before it is handled
                 # A document's events keep their order (its key); keyless records keep theirs per partition.
                 key = m.key if m.key is not None else (m.topic, m.partition)
                 await feed.put(e, work(kinds.get(m.topic, "app"), len(m.value or b""), objects), key)

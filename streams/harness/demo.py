@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.producer import Producer
-from schemas import AnyEvent, DocumentEvent
+from schemas import AnyEvent
 from streams.harness.demo_stream import TENANT, background_events, burst_events, planted_facts
 from streams.harness.worker_process import Worker
 from streams.observe.console import show
@@ -28,7 +28,6 @@ from streams.settings import Settings
 
 ANSWER_TIMEOUT_S = 30.0
 BURST_AFTER = 3  # planted facts answered before the document burst
-BACKLOG = 3  # documents waiting that the background stream alone never leaves (it sends one per 7.5 s)
 # A number as text states it: "81", "81.2", "-5"; not the "-7" of "pump-7", not a version's ".3".
 NUMBER = re.compile(r"(?<![\w.-])-?\d+(?:\.\d+)?")
 Metrics = Mapping[str, Any]  # the worker's /metrics JSON: counts, seconds (per stage), freshness_s
@@ -163,7 +162,7 @@ async def _ask(demo: _Demo, event: AnyEvent, question: str, expected: str) -> fl
          f"@{c.kafka_offset}), expected '{expected}': {'yes' if mentions(hit.text, expected) else 'NO'}")
     if waiting:
         demo.during_burst.append(took)
-        show(f"   asked while {waiting} documents waited to be indexed: sensor and app facts do not wait for them")
+        show(f"   asked while {waiting} documents waited to be indexed: facts and short documents do not wait for them")
     show(f"   streamed so far: {demo.counts}; {worker_line(await demo.metrics_after())}")
     return took
 
@@ -176,10 +175,6 @@ async def _live(demo: _Demo, rate: float, every_s: float, duration_s: float | No
         for n, (event, question, expected) in enumerate(planted_facts(), 1):
             if duration_s is not None and time.monotonic() - started > duration_s:
                 break
-            if isinstance(event, DocumentEvent) and await demo.documents_waiting() >= BACKLOG:
-                show(f"\n[demo] skipped: {question} The memo is a document, and documents keep their order in "
-                     "the bulk lane, behind the burst; it is asked again once the burst is indexed.")
-                continue
             took = await _ask(demo, event, question, expected)
             demo.fresh += [took] if took is not None else []
             if n == BURST_AFTER and burst:

@@ -1,6 +1,8 @@
 """The live pipeline against real Kafka, real Weaviate and the real model.
 
-A real ``headwater worker`` runs as a subprocess on per-module topics and collection.
+A real ``headwater worker`` runs as a subprocess on per-module topics and collection. What the
+index must hold in the end is the independent oracle's (``streams.harness.oracle``), compared
+entity by entity once the worker committed everything it was sent.
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ from weaviate.classes.query import Filter
 from connectors import datasets as realdata
 from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, encode
 from streams.embed import Embedder
-from streams.harness.bench import expected_records
+from streams.harness.oracle import compare, expected, stored
 from streams.harness.worker_process import Worker, wait_for
 from streams.retrieve.search import SearchRequest, search
 from streams.settings import Settings
 
 pytestmark = pytest.mark.integration
 
-READ_AHEAD = {"HEADWATER_WORKER__DOCUMENT_READ_AHEAD": "4096"}  # off by default, see WorkerSettings
+READ_AHEAD = {"HEADWATER_WORKER__DOCUMENT_READ_AHEAD": "4096"}  # the default too; stated where a test relies on it
 
 
 @pytest.fixture(scope="module")
@@ -53,30 +55,26 @@ def _uuids(client: Any, worker: Worker, tenant: str, where: Any = None) -> list[
         raise
 
 
-def _expected_uuids(events: list[AnyEvent], embedder: Embedder, settings: Settings) -> set[str]:
-    """What the index must hold by the independent oracle (not the worker's planner)."""
-    return {r.uuid for r in expected_records(events, embedder, settings)}
+def assert_as_the_oracle_says(client: Any, worker: Worker, events: list[AnyEvent], timeout_s: float = 120) -> None:
+    """Once the worker committed every record sent: nothing missing, stale, orphan or duplicate."""
+    worker.settle(timeout_s)
+    s = worker.settings
+    want = expected(events, readings=s.curate.sensor_readings == "index", states=s.curate.sensor_current_state)
+    diff = compare(want, stored(client, s.weaviate.collection, want.tenants))
+    assert diff.clean, diff.report()
 
 
-def _own_worker(settings: Settings, embedder: Embedder, tmp_path: Path, tenant: str, n: int, *,
-                offset: int) -> tuple[Worker, list[AnyEvent], set[str]]:
-    """A worker of the test's own (it kills and restarts it), ``n`` Jeopardy events and their expected uuids."""
+def _own_worker(settings: Settings, tmp_path: Path, tenant: str, n: int, *,
+                offset: int) -> tuple[Worker, list[AnyEvent]]:
+    """A worker of the test's own (it kills and restarts it), and ``n`` Jeopardy events."""
     w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path)
-    events = realdata.jeopardy_events(tenant, n, offset=offset)
-    return w, events, _expected_uuids(events, embedder, settings)
+    return w, realdata.jeopardy_events(tenant, n, offset=offset)
 
 
-def test_mixed_real_events_index_exactly_the_expected_chunks(worker: Worker, client: Any, embedder: Embedder,
-                                                             settings: Settings) -> None:
-    tenant = "mixed"
-    events = realdata.mixed_events(tenant, docs=3, app=150, sensor=100)
-    expected = _expected_uuids(events, embedder, settings)
+def test_mixed_real_events_index_what_the_oracle_expects(worker: Worker, client: Any) -> None:
+    events = realdata.mixed_events("mixed", docs=3, app=150, sensor=100)
     worker.send(events)
-    got = wait_for(lambda: (u := _uuids(client, worker, tenant)) and len(u) >= len(expected) and u, 240, 1.0)
-    time.sleep(2)  # anything extra (a duplicate) would show up now
-    got = _uuids(client, worker, tenant)
-    assert len(got) == len(set(got))
-    assert set(got) == expected
+    assert_as_the_oracle_says(client, worker, events, 240)
 
 
 def test_planted_fact_is_top_hit_within_seconds(worker: Worker, client: Any, embedder: Embedder) -> None:
@@ -137,7 +135,7 @@ def test_document_update_leaves_no_stale_chunk_and_delete_leaves_nothing(
 
 
 def test_an_edit_behind_a_backfill_is_searchable_before_it_and_the_final_index_is_the_oracles(
-        embedder: Embedder, settings: Settings, tmp_path: Path) -> None:
+        settings: Settings, tmp_path: Path) -> None:
     """A light document (a memo, an edit, a delete) does not wait for every article ahead of it, and
     the reordering never reorders one document's own events: the end state is the oracle's.
 
@@ -160,12 +158,7 @@ def test_an_edit_behind_a_backfill_is_searchable_before_it_and_the_final_index_i
             assert wait_for(lambda: _uuids(client, w, tenant, by("memo")), 120, 0.1)
             assert not _uuids(client, w, tenant, by(ids[-1])), "the memo waited for the whole backfill"
 
-            expected = _expected_uuids(events, embedder, settings)
-            got = wait_for(lambda: (u := _uuids(client, w, tenant)) and set(u) == expected and u, 300, 1.0)
-            time.sleep(2)  # a stale chunk of the edited article, or the deleted one, would show up now
-            got = _uuids(client, w, tenant)
-            assert len(got) == len(set(got)) and set(got) == expected
-            assert not _uuids(client, w, tenant, by(ids[2]))
+            assert_as_the_oracle_says(client, w, events, 300)  # no stale chunk of the edited or deleted article
         finally:
             client.close()
 
@@ -189,18 +182,14 @@ def _backfill_under_way(settings: Settings, tmp_path: Path, tenant: str,
 
 
 def test_a_worker_joining_during_a_backfill_gets_partitions_at_once_and_nothing_is_lost(
-        embedder: Embedder, settings: Settings, tmp_path: Path) -> None:
+        settings: Settings, tmp_path: Path) -> None:
     """faust waits, before a rebalance, for every message its agents hold: the document lane's
     read-ahead is handed back unwritten instead of written first, and read again after."""
     tenant = "rebalance"
     events = realdata.wiki_events(tenant, 10)
     with _backfill_under_way(settings, tmp_path, tenant, events) as (w, other, client):
         other.start()  # ready once the group gave it partitions: the rebalance is done
-        expected = _expected_uuids(events, embedder, settings)
-        wait_for(lambda: set(_uuids(client, w, tenant)) == expected, 300, 1.0)
-        time.sleep(2)
-        got = _uuids(client, w, tenant)
-        assert len(got) == len(set(got)) and set(got) == expected
+        assert_as_the_oracle_says(client, w, events, 300)
 
 
 def test_a_rebalance_during_a_long_backfill_does_not_wait_for_the_read_ahead(settings: Settings,
@@ -249,12 +238,11 @@ def test_bad_records_go_to_dead_letter_and_valid_neighbours_are_indexed(worker: 
     assert wait_for(lambda: len(_uuids(client, worker, tenant)) == 4, 60, 0.5)
 
 
-def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
-        settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(settings: Settings, tmp_path: Path) -> None:
     from connectors.weaviate.client import connect
 
     tenant = "crash"
-    w, events, expected = _own_worker(settings, embedder, tmp_path, tenant, 500, offset=100)
+    w, events = _own_worker(settings, tmp_path, tenant, 500, offset=100)
     w.start()
     client = connect(w.settings.weaviate)
     try:
@@ -263,12 +251,8 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
         w.kill(signal.SIGKILL)
         partial = len(_uuids(client, w, tenant))
         w.start()
-        wait_for(lambda: len(_uuids(client, w, tenant)) >= len(expected), 180, 1.0)
-        time.sleep(2)
-        got = _uuids(client, w, tenant)
-        assert partial < len(expected), "the worker finished before the kill: offer more events"
-        assert len(got) == len(set(got)) == len(expected)
-        assert set(got) == expected
+        assert partial < len(events), "the worker finished before the kill: offer more events"
+        assert_as_the_oracle_says(client, w, events, 180)
     finally:
         client.close()
         w.kill(signal.SIGTERM)
@@ -276,7 +260,7 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
 
 
 def test_a_static_member_restarted_on_another_port_gets_its_partitions_back(
-        settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+        settings: Settings, tmp_path: Path) -> None:
     """`headwater demo` run again at once: the same instance id, another metrics port, within the session timeout.
 
     The broker hands a static member that rejoins its old assignment, which carries the URL faust
@@ -288,20 +272,18 @@ def test_a_static_member_restarted_on_another_port_gets_its_partitions_back(
     from streams.harness.worker_process import free_port
 
     tenant = "restart"
-    w, events, expected = _own_worker(settings, embedder, tmp_path, tenant, 20, offset=700)
-    first = {r.uuid for r in expected_records(events[:10], embedder, settings)}
+    w, events = _own_worker(settings, tmp_path, tenant, 20, offset=700)
     w.start()
     client = connect(w.settings.weaviate)
     again = w
     try:
         w.send(events[:10])
-        assert wait_for(lambda: set(_uuids(client, w, tenant)) >= first, 120, 0.2)
+        assert_as_the_oracle_says(client, w, events[:10])
         w.kill(signal.SIGTERM)
         again = replace(w, env={**w.env, "HEADWATER_WORKER__WEB_PORT": str(free_port())}, proc=None)
         again.start()  # raises unless ready within 120 s
         again.send(events[10:])
-        got = wait_for(lambda: (u := _uuids(client, again, tenant)) and set(u) >= expected and u, 120, 0.5)
-        assert set(got or []) == expected
+        assert_as_the_oracle_says(client, again, events)
     finally:
         client.close()
         again.kill(signal.SIGTERM)
@@ -339,19 +321,18 @@ def test_search_api_filters_and_cites(worker: Worker, client: Any) -> None:
         assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "query"
 
 
-def test_weaviate_outage_stalls_the_worker_and_loses_nothing(
-        settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+def test_weaviate_outage_stalls_the_worker_and_loses_nothing(settings: Settings, tmp_path: Path) -> None:
     from connectors.weaviate.client import connect
     from streams.stack.weaviate import Weaviate
 
     tenant = "outage"
-    w, events, expected = _own_worker(settings, embedder, tmp_path, tenant, 60, offset=400)
+    w, events = _own_worker(settings, tmp_path, tenant, 60, offset=400)
     weaviate = Weaviate(settings)
     w.start()
     try:
         w.send(events[:20])
         client = connect(w.settings.weaviate)
-        assert wait_for(lambda: len(_uuids(client, w, tenant)) >= 20, 60, 0.3)
+        assert_as_the_oracle_says(client, w, events[:20], 60)
         client.close()
         assert weaviate.proc.stop(), "the session's Weaviate is not a native process this test can stop"
         w.send(events[20:])
@@ -359,8 +340,7 @@ def test_weaviate_outage_stalls_the_worker_and_loses_nothing(
         weaviate.start()
         assert wait_for(weaviate.ready, 60, 0.3)
         client = connect(w.settings.weaviate)
-        wait_for(lambda: len(_uuids(client, w, tenant)) >= len(expected), 120, 0.5)
-        assert set(_uuids(client, w, tenant)) == expected
+        assert_as_the_oracle_says(client, w, events)
         client.close()
     finally:
         if not weaviate.ready():
