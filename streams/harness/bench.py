@@ -41,15 +41,17 @@ def ceiling(embedder: Any, texts: Sequence[str], repeats: int = 3) -> float:
 
 
 def expected_records(events: Sequence[AnyEvent], embedder: Any, settings: Settings) -> list[Any]:
-    """What the index must hold after ``events``, by the independent oracle (texts to embed, counts)."""
-    from streams.harness.expected import Curating, expected_index
+    """The objects the worker will store for ``events`` (uuid, event id, text to embed): what a benchmark
+    waits for, predicted with the worker's own transforms (:mod:`streams.harness.bench_predict`, not the
+    oracle: a benchmark times the worker, the tests judge it)."""
+    from streams.harness.bench_predict import Curating, predict
 
     cur = settings.curate
     max_tokens = min(settings.chunk.max_tokens, embedder.max_tokens)
     curating = Curating(redact=cur.redact_pii, near_threshold=cur.near_threshold) if cur.enabled else None
-    return list(expected_index(events, embedder.token_counter(), max_tokens=max_tokens,
-                               overlap_tokens=min(settings.chunk.overlap_tokens, max_tokens // 2),
-                               curating=curating, sensor_state=cur.enabled and cur.sensor_current_state).values())
+    return predict(events, embedder.token_counter(), max_tokens=max_tokens,
+                   overlap_tokens=min(settings.chunk.overlap_tokens, max_tokens // 2),
+                   curating=curating, sensor_state=cur.enabled and cur.sensor_current_state)
 
 
 def _count(client: Any, collection: str, tenant: str) -> int:

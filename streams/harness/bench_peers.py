@@ -177,8 +177,8 @@ def one_run(settings: Settings, client: Any, embedder: Embedder, docs: int, peer
             peer_embedder: Embedder | None = None) -> list[Outcome]:
     """Every system once on the articles, then the hand-written loop and Headwater on the copies.
 
-    ``embedder`` is Headwater's (the worker loads the same from the same settings; the oracle counts
-    with it); the peers embed with ``peer_embedder``, or the same object where it is ``None``.
+    ``embedder`` is Headwater's (the worker loads the same from the same settings; the bench predicts
+    its count with it); the peers embed with ``peer_embedder``, or the same object where it is ``None``.
     Collections are kept (the caller checks or drops them: :func:`drop`); topics are deleted.
     """
     from streams.harness.peer_headwater import headwater

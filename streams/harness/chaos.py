@@ -2,12 +2,14 @@
 
 Streams a seeded mix of sensor readings, app events and documents (upserts, one-sentence
 edits, shrinks and deletes with versions) into a consumer group of workers on 6
-partitions. Meanwhile, on a timeline: SIGKILLs a worker (and restarts it) ``kills``
-times, stops Weaviate for ``outage_s`` seconds, and rebalances by adding and later
-removing a second worker. Then it waits until the group committed everything and
-compares Weaviate with :func:`streams.harness.expected.expected_index` over the event
-log: missing, stale, orphan and duplicate objects (goal: all 0). It also reports the
-longest time any partition with a backlog made no progress (goal: under 25 s).
+partitions. While it flows (:mod:`streams.harness.chaos_faults`: every fault lands, and is
+over, before the stream's last event, or the run fails): SIGKILLs a worker ``kills`` times and
+restarts it, stops Weaviate for ``outage_s`` seconds with a SIGKILL of the worker halfway
+through, restarts the Kafka broker, and rebalances by adding and later removing a second
+worker. Then it waits until the group committed everything and compares Weaviate with
+:mod:`streams.harness.oracle` over the event log: missing, stale, orphan and duplicate
+(goal: all 0; the first findings name entity and event). It also reports the longest time
+any partition with a backlog made no progress.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors import datasets, kafka_admin
 from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, SensorEvent, SensorReading
-from streams.harness.expected import Curating, compare, expected_index
+from streams.harness.chaos_faults import Faults, Stream, check, run_timeline, timeline
+from streams.harness.oracle import Diff, compare, expected, stored
 from streams.harness.worker_process import Worker
 from streams.observe.console import say
 from streams.settings import Settings
@@ -116,83 +118,64 @@ def _positions(settings: Settings) -> dict[tuple[str, int], tuple[int, int]]:
 
 
 def run(settings: Settings, n: int = 100_000, *, kills: int = 5, outage_s: float = 30.0, rate: float = 400.0,
-        seed: int = 7) -> dict[str, float]:
-    """Run the chaos scenario once; returns the figures (also printed by the CLI)."""
-    from connectors.weaviate import query
-    from connectors.weaviate.client import connect
-    from streams import embed
-    from streams.stack.weaviate import Weaviate
-
+        seed: int = 7, broker_restart: bool = True) -> dict[str, Any]:
+    """Run the chaos scenario once; returns the figures (also printed by the CLI) and, under
+    ``findings``, the oracle's first findings of each kind."""
     log_dir = settings.stack.data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     w1 = Worker.create(settings, f"chaos{uuid.uuid4().hex[:6]}", log_dir, partitions=6)
-    stream = events(n, seed)
-    say(f"[chaos] {n} events, {kills} kills, a {outage_s:.0f} s Weaviate outage, a rebalance; log: {w1.log_path}")
+    log = events(n, seed)
+    plan = timeline(kills, outage_s, broker_restart)
+    say(f"[chaos] {n} events (seed {seed}); faults while they flow: {', '.join(f'{f} {a:.0%}' for a, f in plan)}; "
+        f"log: {w1.log_path}")
     w1.start()
     progress = Progress(w1.settings)
     progress.thread.start()
-    done = threading.Event()
-    producer = threading.Thread(target=_produce, args=(w1, stream, rate, done), daemon=True)
-    producer.start()
+    stream, faults = Stream(w1.settings, log, rate), Faults(w1, settings, outage_s)
+    stream.release(plan[0][0] if plan else 1.0)
+    stream.thread.start()
     started = time.monotonic()
     try:
-        _faults(w1, Weaviate(settings), kills, outage_s, lambda: done.is_set())
-        producer.join()
-        w1.settle(timeout_s=1800)
+        landed = run_timeline(stream, faults, plan)
+        stream.wait_sent(1.0)
+        check(landed, stream.ended)
+        faults.close()
+        _settle(w1, 1800)
         progress.stop.set()
-        embedder = embed.load(settings.embed, settings.stack.cache_dir)
-        s = w1.settings
-        max_tokens = min(s.chunk.max_tokens, embedder.max_tokens)
-        want = expected_index(stream, embedder.token_counter(), max_tokens=max_tokens,
-                              overlap_tokens=min(s.chunk.overlap_tokens, max_tokens // 2),
-                              curating=Curating(near_threshold=s.curate.near_threshold))
-        client = connect(s.weaviate)
-        try:
-            stored = query.objects(client, s.weaviate.collection, "chaos",
-                                   ["event_id", "text", "doc_id", "chunk_index", "record_type", "kind"])
-        finally:
-            client.close()
-        diff = compare(want, stored)
-        return {"events": n, "seconds": time.monotonic() - started, "expected_objects": len(want),
-                "stored_objects": len(stored), **diff.counts(), "longest_stall_s": progress.longest}
+        diff, stored_n, want_n = _oracle(w1, log)
+        return {"events": n, "seed": seed, "faults": len(landed), "stream_s": stream.ended - started,
+                "seconds": time.monotonic() - started, "expected_entities": want_n, "stored_objects": stored_n,
+                **diff.counts(), "longest_stall_s": progress.longest, "findings": diff.report()}
     finally:
+        stream.stop()
         progress.stop.set()
+        faults.close()
         w1.kill(signal.SIGTERM)
         w1.drop()
 
 
-def _produce(w: Worker, stream: list[AnyEvent], rate: float, done: threading.Event) -> None:
-    start = time.monotonic()
-    for i in range(0, len(stream), 50):
-        w.send(stream[i:i + 50])
-        time.sleep(max(0.0, start + (i + 50) / rate - time.monotonic()))
-    done.set()
-
-
-def _faults(w1: Worker, weaviate: Any, kills: int, outage_s: float, finished: Callable[[], bool]) -> None:
-    """The timeline: kills spread over the run, the outage after the second kill, a rebalance after."""
-    w2: Worker | None = None
-    for k in range(kills):
-        time.sleep(6)
-        say(f"[chaos] SIGKILL worker ({k + 1}/{kills})")
-        w1.kill(signal.SIGKILL)
-        w1.start()
-        if k == 1 and outage_s > 0 and weaviate.proc.stop():
-            say(f"[chaos] Weaviate stopped for {outage_s:.0f} s")
-            time.sleep(outage_s)
-            weaviate.start()
-            _wait(weaviate.ready, 90)
-        if k == 2:
-            say("[chaos] a second worker joins the group (rebalance)")
-            w2 = w1.sibling("second")
-            w2.start()
-    if w2 is not None:
-        time.sleep(5)
-        say("[chaos] the second worker leaves (rebalance)")
-        w2.kill(signal.SIGTERM)
-
-
-def _wait(check: Callable[[], bool], timeout_s: float) -> None:
+def _settle(w: Worker, timeout_s: float) -> None:
+    """Wait until the group committed everything; fail at once if the worker died."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and not check():
-        time.sleep(0.3)
+    while True:
+        if w.proc is None or w.proc.poll() is not None:
+            raise RuntimeError(f"the worker exited before it caught up; see {w.log_path}")
+        try:
+            return w.settle(timeout_s=min(10.0, max(1.0, deadline - time.monotonic())))
+        except TimeoutError:
+            if time.monotonic() > deadline:
+                raise
+
+
+def _oracle(w: Worker, log: list[AnyEvent]) -> tuple[Diff, int, int]:
+    """The oracle's findings, how many objects Weaviate holds, how many entities the oracle expects."""
+    from connectors.weaviate.client import connect
+
+    s = w.settings
+    want = expected(log, readings=s.curate.sensor_readings == "index", states=s.curate.sensor_current_state)
+    client = connect(s.weaviate)
+    try:
+        objects = stored(client, s.weaviate.collection, want.tenants)
+    finally:
+        client.close()
+    return compare(want, objects), sum(len(v) for v in objects.values()), len(want.live)

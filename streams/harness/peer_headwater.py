@@ -1,9 +1,9 @@
 """Headwater itself in ``headwater bench --peers``: a real worker process on topics of its own.
 
 The worker loads the embedder from the same settings as the bench (same model, same
-backend), on a fresh embedding cache, so nothing is pre-computed. What it must store is
-the independent oracle's count (:func:`streams.harness.bench.expected_records`): with
-curation on (the default), copies and low-quality chunks never reach the index.
+backend), on a fresh embedding cache, so nothing is pre-computed. The clock stops when it
+stored the count :func:`streams.harness.bench.expected_records` predicts: with curation on
+(the default), copies and low-quality chunks never reach the index.
 """
 
 from __future__ import annotations
