@@ -26,7 +26,8 @@ Semantics:
 - Bad input never stops the intake: every callback catches everything for its one message.
   A payload above the producer's ``max_event_bytes`` (``HEADWATER_KAFKA__MAX_EVENT_BYTES``),
   one that is not a reading, and one the mapping fails on for any other reason each become a
-  dead letter with the reason; the next message is handled as if nothing happened.
+  dead letter with the reason; the next message is handled as if nothing happened. With
+  ``redact_text`` its personal data is redacted, ids kept (:func:`connectors.dead_letter.letter`).
 
 Example::
 
@@ -48,6 +49,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from connectors.config import MqttSettings, MqttSourceSettings, TopicSettings
+from connectors.dead_letter import Redact
 from connectors.mqtt_map import map_payload
 from connectors.producer import Producer
 from connectors.source import SourceItem, run_source, utcnow
@@ -85,8 +87,10 @@ class MqttSource:
     """
 
     def __init__(self, mqtt_settings: MqttSettings, config: MqttSourceSettings, *,
-                 clock: Callable[[], datetime] = utcnow, keepalive: int = 30) -> None:
+                 clock: Callable[[], datetime] = utcnow, keepalive: int = 30,
+                 redact_text: Redact | None = None) -> None:
         self.mqtt, self.config, self.clock, self.keepalive = mqtt_settings, config, clock, keepalive
+        self.redact_text = redact_text  # of dead letters: personal data out, ids kept (run_source)
         self._counts = dict.fromkeys(("received", "produced", "dead_lettered", "acked", "connects",
                                       "disconnects"), 0)
         self._lock = threading.Lock()
@@ -116,7 +120,8 @@ class MqttSource:
         client = self._client = self._make_client()
         await asyncio.to_thread(self._connect, client)
         try:
-            await run_source(self._items(stop), producer, topics, self._progress, stage="mqtt")
+            await run_source(self._items(stop), producer, topics, self._progress, stage="mqtt",
+                             redact_text=self.redact_text)
         finally:
             client.disconnect()
             await asyncio.to_thread(client.loop_stop)

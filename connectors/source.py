@@ -17,6 +17,9 @@ Semantics of :func:`run_source`:
   retried (``retries`` times, with backoff); a non-retriable one sends the event to the
   dead-letter topic. When even that fails, reading stops, in-flight records settle, and the
   error is raised.
+- Personal data: with ``redact_text`` (the entry points pass
+  :func:`streams.agents.dead_letter.redactor`), dead letters are redacted field by field, ids kept,
+  as in the worker; without it they keep the original bytes.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from connectors.config import TopicSettings
-from connectors.dead_letter import send_dead_letter
+from connectors.dead_letter import Redact, send_dead_letter
 from connectors.producer import Delivered, DeliveryFailed, Producer
 from schemas import AnyEvent, encode, message_key, oversize_reason
 
@@ -64,7 +67,7 @@ class Source(Protocol):
 
 async def run_source(source: Source, producer: Producer, topics: TopicSettings,
                      progress: Progress | None = None, *, window: int = 1000, retries: int = 3,
-                     stage: str = "source") -> dict[str, int]:
+                     stage: str = "source", redact_text: Redact | None = None) -> dict[str, int]:
     """Produce every item of ``source``; return ``{"produced": n, "dead_lettered": m}``.
 
     At most ``window`` items are in flight at once (bounded memory for endless sources).
@@ -77,6 +80,7 @@ async def run_source(source: Source, producer: Producer, topics: TopicSettings,
     room = asyncio.Semaphore(window)
     pending: set[asyncio.Task[None]] = set()
     failures: list[BaseException] = []
+    dead = _DeadLetters(producer, topics.dead_letter, stage, redact_text)
 
     def settled(task: asyncio.Task[None]) -> None:
         pending.discard(task)
@@ -91,7 +95,7 @@ async def run_source(source: Source, producer: Producer, topics: TopicSettings,
             await room.acquire()
             if failures:
                 break
-            task = asyncio.create_task(_deliver(item, producer, topics, counts, retries, stage))
+            task = asyncio.create_task(_deliver(item, producer, topics, counts, retries, dead))
             pending.add(task)
             task.add_done_callback(settled)
     except asyncio.CancelledError:  # unacknowledged items stay unacknowledged: nothing is lost
@@ -105,18 +109,31 @@ async def run_source(source: Source, producer: Producer, topics: TopicSettings,
     return counts
 
 
+@dataclass(frozen=True)
+class _DeadLetters:
+    """Where a run's dead letters go, and how they are redacted."""
+
+    producer: Producer
+    topic: str
+    stage: str
+    redact_text: Redact | None
+
+    async def send(self, value: bytes | None, key: bytes | None, reason: str) -> None:
+        await send_dead_letter(self.producer, self.topic, value, key, reason, self.stage,
+                               redact_text=self.redact_text)
+
+
 async def _deliver(item: SourceItem, producer: Producer, topics: TopicSettings, counts: dict[str, int],
-                   retries: int, stage: str) -> None:
+                   retries: int, dead: _DeadLetters) -> None:
     if item.event is None:
-        await send_dead_letter(producer, topics.dead_letter, item.raw, None,
-                               item.error or "source: item carries neither an event nor an error", stage)
+        await dead.send(item.raw, None, item.error or "source: item carries neither an event nor an error")
         counts["dead_lettered"] += 1
     else:
         value, key = encode(item.event), message_key(item.event)
         try:
             if len(value) > producer.max_event_bytes:  # every door refuses it; so must this last one
                 why = oversize_reason(f"event {item.event.event_id!r}", len(value), producer.max_event_bytes)
-                await send_dead_letter(producer, topics.dead_letter, value, key, why, stage)
+                await dead.send(value, key, why)
                 counts["dead_lettered"] += 1
             else:
                 await _send_retrying(producer, topics.for_kind(item.event.kind.value), value, key, retries)
@@ -124,7 +141,7 @@ async def _deliver(item: SourceItem, producer: Producer, topics: TopicSettings, 
         except DeliveryFailed as exc:
             if exc.retriable:
                 raise
-            await send_dead_letter(producer, topics.dead_letter, value, key, f"kafka: {exc}", stage)
+            await dead.send(value, key, f"kafka: {exc}")
             counts["dead_lettered"] += 1
     if item.ack is not None:
         await item.ack()

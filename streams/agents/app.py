@@ -17,7 +17,7 @@ from faust.sensors import Monitor as FaustMonitor
 from faust.types import TP, EventT, StreamT
 
 from connectors import kafka_admin
-from streams.agents import consumer, index, timers
+from streams.agents import consumer, dead_letter, index, timers
 from streams.agents.runtime import Runtime, broker_credentials
 from streams.settings import Settings
 
@@ -83,7 +83,7 @@ def create_app(settings: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         consumer_group_instance_id=settings.worker.instance_id,
         stream_buffer_maxsize=4096,
-        producer_max_request_size=4_194_304,
+        producer_max_request_size=dead_letter.MAX_REQUEST_BYTES,  # dead letters are bounded below it
         Monitor=Monitor,
         canonical_url=_member_url(settings.worker.instance_id),
     )

@@ -125,6 +125,7 @@ def _run(settings: Settings, label: str, build: Any) -> None:
     from connectors.producer import DeliveryFailed, Producer
     from connectors.replay_source import ProgressLine
     from connectors.source import run_source
+    from streams.agents.dead_letter import redactor
 
     try:
         source, total = build()
@@ -134,7 +135,8 @@ def _run(settings: Settings, label: str, build: Any) -> None:
     progress = ProgressLine(label, total)
     started = time.monotonic()
     try:
-        counts = asyncio.run(run_source(source, producer, settings.topics, progress))
+        counts = asyncio.run(run_source(source, producer, settings.topics, progress,
+                                        redact_text=redactor(settings.curate)))
     except KeyboardInterrupt:
         click.echo(f"{label}: interrupted after {json.dumps(progress.last)}", err=True)
         sys.exit(130)

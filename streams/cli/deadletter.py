@@ -1,7 +1,7 @@
 """``headwater deadletter``: list the dead letters, show one, replay them once fixed.
 
 Reads ``settings.topics.dead_letter`` from the beginning to its end at the time of the call
-(:func:`connectors.dead_letter.read`). Replays go through the one producer
+(:func:`connectors.dead_letter_read.read`). Replays go through the one producer
 (:mod:`connectors.producer`) to the record's source topic: the ``headwater.topic`` header
 of a worker's dead letter, else the input topic of the value's ``kind``. Failures end with
 one line on stderr and exit code 1; a bad line of a ``--from-file`` is named with its field.
@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 import click
 
 from connectors.config import TopicSettings
-from connectors.dead_letter import DeadLetter, read, read_at, select
+from connectors.dead_letter_read import DeadLetter, read, read_at, select
 from schemas import InvalidEvent, decode, message_key, parse_json
 from streams.settings import Settings
 
@@ -138,7 +138,7 @@ Outgoing = tuple[str, bytes, bytes | None]  # topic, value, key of one record to
 def replay_target(d: DeadLetter, topics: TopicSettings) -> Outgoing | str:
     """Where a dead letter goes back to, or why it cannot (pure)."""
     if d.headers.get("headwater.value") == "reference" or d.value is None:
-        return "its original was not kept (too large for Kafka)"
+        return "its original was not kept, only a reference to it (too large for Kafka, or not text)"
     key: bytes | None
     try:
         event = decode(d.value, max_bytes=len(d.value))

@@ -115,6 +115,7 @@ def ingest(paths: tuple[Path, ...], watch: bool, interval: float, tenant: str, s
     from connectors.files_source import FilesSource
     from connectors.producer import Producer
     from connectors.source import run_source
+    from streams.agents.dead_letter import redactor
 
     s = Settings()
     with _friendly():
@@ -125,7 +126,7 @@ def ingest(paths: tuple[Path, ...], watch: bool, interval: float, tenant: str, s
                 _echo_errors(FilesSource(list(paths), source=source_name, tenant=tenant, watch=watch,
                                          interval=interval, stop=stop, id_root=id_root,
                                          max_event_bytes=s.kafka.max_event_bytes)),
-                producer, s.topics, stage="files"))
+                producer, s.topics, stage="files", redact_text=redactor(s.curate)))
         finally:
             producer.close()
     click.echo(_summary("ingest", counts))
@@ -192,13 +193,14 @@ def connect_mqtt(topics: tuple[str, ...]) -> None:
     """Subscribe to MQTT sensor topics and produce each reading to Kafka until Ctrl-C."""
     from connectors.mqtt_source import MqttSource
     from connectors.producer import Producer
+    from streams.agents.dead_letter import redactor
 
     s = Settings()
     config = s.mqtt_source.model_copy(update={"topics": list(topics)}) if topics else s.mqtt_source
     with _friendly():
         require_kafka(s)
         producer = Producer(s.kafka, client_id="headwater-mqtt")
-        source = MqttSource(s.mqtt, config)
+        source = MqttSource(s.mqtt, config, redact_text=redactor(s.curate))
         try:
             counts = _until_signal(lambda stop: source.run(producer, s.topics, stop))
         finally:

@@ -1,5 +1,6 @@
 """Hostile input at the MQTT and files doors, against real Mosquitto and Kafka: every valid record
-arrives, every hostile one is dead-lettered exactly once with its reason, and the intake keeps going."""
+arrives, every hostile one is dead-lettered exactly once with its reason, without personal data, and
+the intake keeps going."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from connectors import dead_letter
+from connectors import dead_letter_read
 from connectors.files_source import FilesSource
 from connectors.mqtt_source import MqttSource
 from connectors.producer import Producer
 from connectors.source import SourceItem, run_source
 from schemas import SensorEvent, validate_obj
+from streams.agents.dead_letter import redactor
 from streams.settings import Settings
 from tests.integration.connectors.test_mqtt_source import Running, producer, pub, s, wait_for
 from tests.integration.kafka_kit import count, read
@@ -36,11 +38,15 @@ HOSTILE = [
     (b'"21.5"', "expected a finite number or a JSON object"),
     (b'{"kind": "sensor", "schema_version": 2, "payload": {}}', "schema_version 2 is not supported"),
     (b"7" * 10_000_000, "oversize: the payload is 10000000 bytes"),
+    (b'{"event_id": "h-1", "device_id": "dev-bad", "value": "jane.doe@example.com, +49 170 1234567"}',
+     "payload.value"),
 ]
+# What the dead letter of a payload with personal data holds: redacted field by field, ids kept.
+REDACTED = {HOSTILE[-1][0]: b'{"event_id": "h-1", "device_id": "dev-bad", "value": "[EMAIL], [PHONE]"}'}
 
 
 def test_mqtt_hostile_payloads_between_valid_readings(s: Settings, unique: str, producer: Producer) -> None:
-    source = MqttSource(s.mqtt, s.mqtt_source)
+    source = MqttSource(s.mqtt, s.mqtt_source, redact_text=redactor(s.curate))
     run = Running(source, producer, s)
     pub(s, unique, "dev-ok/temperature", b"0")
     for i, (payload, _) in enumerate(HOSTILE, start=1):
@@ -58,30 +64,32 @@ def test_mqtt_hostile_payloads_between_valid_readings(s: Settings, unique: str, 
     assert values == [float(i) for i in range(len(HOSTILE) + 1)]
     assert len(dead) == len(HOSTILE), [d.reason for d in dead]
     _check_each_once(dead)
-    assert all(d.stage == "mqtt" for d in dead)
+    assert all(d.stage == "mqtt" and d.headers["headwater.redacted"] == "true" for d in dead)
+    assert not any(b"jane.doe" in (d.value or b"") or "jane.doe" in d.reason for d in dead)
     assert count(s, s.topics.dead_letter) == len(HOSTILE)  # exactly once each, even after the last reading
     assert counts["received"] == total + 1 and counts["dead_lettered"] == len(HOSTILE)
     assert not isinstance(counts, BaseException)
 
 
-def dead_letters(s: Settings) -> list[dead_letter.DeadLetter]:
+def dead_letters(s: Settings) -> list[dead_letter_read.DeadLetter]:
     """Everything on the dead-letter topic now (read with the production reader, which takes any bytes)."""
-    return list(dead_letter.read(s.kafka, s.topics.dead_letter))
+    return list(dead_letter_read.read(s.kafka, s.topics.dead_letter))
 
 
-def _check_each_once(dead: list[dead_letter.DeadLetter]) -> None:
-    """Each hostile payload has exactly one dead letter (its own bytes, or a reference), with its reason."""
+def _check_each_once(dead: list[dead_letter_read.DeadLetter]) -> None:
+    """Each hostile payload has exactly one dead letter (its own bytes, redacted, or a reference), with its reason."""
     for payload, why in HOSTILE:
-        mine = [d for d in dead if d.value == payload or _refers_to(d, payload)]
+        mine = [d for d in dead if d.value == REDACTED.get(payload, payload) or _refers_to(d, payload)]
         assert len(mine) == 1, (payload[:40], len(mine))
         assert why in mine[0].reason, mine[0].reason
 
 
-def _refers_to(d: dead_letter.DeadLetter, payload: bytes) -> bool:
-    """Kafka cannot hold 10 MB: a reference (size, sha256, head) stands in for the payload."""
+def _refers_to(d: dead_letter_read.DeadLetter, payload: bytes) -> bool:
+    """Kafka cannot hold 10 MB, redaction cannot read bytes that are not UTF-8: a reference (size,
+    sha256, head) stands in for the payload."""
     if d.headers.get("headwater.value") != "reference" or d.value is None:
         return False
-    ref = json.loads(d.value)["oversize"]
+    ref = json.loads(d.value)["reference"]
     return bool(ref["sha256"] == hashlib.sha256(payload).hexdigest() and ref["bytes"] == len(payload))
 
 
@@ -97,7 +105,7 @@ def test_files_over_the_event_limit_are_dead_letters_naming_file_and_fix(s: Sett
         producer = Producer(small.kafka, client_id="test-hostile-files")
         try:
             source = FilesSource([tmp_path], max_event_bytes=limit, id_root=tmp_path)
-            return await run_source(source, producer, small.topics)
+            return await run_source(source, producer, small.topics, redact_text=redactor(s.curate))
         finally:
             producer.close()
 
@@ -111,7 +119,8 @@ def test_files_over_the_event_limit_are_dead_letters_naming_file_and_fix(s: Sett
         reason = d.headers["headwater.reason"]
         assert f"the event of file {tmp_path / name} is " in reason and f"limit of {limit} bytes" in reason
         assert "split the file" in reason and "HEADWATER_KAFKA__MAX_EVENT_BYTES" in reason
-        assert d.value is not None and d.value["path"] == str(tmp_path / name)
+        assert d.value is not None and d.value["path"] == str(tmp_path / name)  # the file's id, kept
+        assert d.value["doc_id"] == name and d.headers["headwater.redacted"] == "true"
 
 
 class _Events:
@@ -151,5 +160,6 @@ def test_run_source_dead_letters_an_oversize_event_and_goes_on(s: Settings) -> N
     [dead] = read(s, s.topics.dead_letter, 1, quiet_s=1)
     assert "oversize: event 'big-2' is" in dead.headers["headwater.reason"]
     assert dead.headers["headwater.value"] == "reference" and dead.raw is not None and len(dead.raw) < 2000
-    assert json.loads(dead.raw)["oversize"]["bytes"] > 30_000
+    ref = json.loads(dead.raw)["reference"]
+    assert ref["why"] == "oversize" and ref["bytes"] > 30_000 and '"big-2"' in ref["head"]
     assert [r.value["event_id"] for r in read(s, s.topics.sensor, 2) if r.value] == ["big-1", "big-3"]

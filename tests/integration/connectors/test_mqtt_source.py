@@ -1,9 +1,11 @@
 """MQTT connector against the real Mosquitto and Kafka: readings arrive, malformed payloads are
-dead-lettered with their reason, unacknowledged messages come again, broker restarts are survived."""
+dead-lettered with their reason (personal data redacted), unacknowledged messages come again,
+broker restarts are survived."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ import pytest
 from connectors.config import KafkaSettings
 from connectors.mqtt_source import MqttSource
 from connectors.producer import Producer
+from streams.agents.dead_letter import redactor
 from streams.settings import Settings
 from streams.stack.mosquitto import Mosquitto
 from streams.stack.process import port_open
@@ -97,14 +100,17 @@ def wait_for(check: Any, timeout_s: float, what: str) -> None:
 
 
 def test_readings_and_dead_letters(s: Settings, unique: str, producer: Producer) -> None:
-    source = MqttSource(s.mqtt, s.mqtt_source)
+    """Dead letters carry no personal data (the reason neither), ids intact: fixable and replayable."""
+    source = MqttSource(s.mqtt, s.mqtt_source, redact_text=redactor(s.curate))
     run = Running(source, producer, s)
     pub(s, unique, "dev-1/temperature", b"21.5")
     pub(s, unique, "dev-2/humidity", b'{"value": 40, "unit": "%", "event_time": "2026-01-01T00:00:00Z"}')
-    pub(s, unique, "dev-3/temperature", b"warm")
+    pub(s, unique, "dev-3/temperature", b"warm, ask jane.doe@example.com")
+    pub(s, unique, "dev-4/temperature", json.dumps({"event_id": "r-4", "device_id": "dev-4",
+                                                    "value": "call +49 170 1234567"}))
     events = read(s, s.topics.sensor, 2)
-    dead = read(s, s.topics.dead_letter, 1)
-    wait_for(lambda: source.counters()["acked"] == 3, 15, "three acks")
+    dead = read(s, s.topics.dead_letter, 2)
+    wait_for(lambda: source.counters()["acked"] == 4, 15, "four acks")
     counts = run.finish()
 
     by_device = {e.value["payload"]["device_id"]: e.value for e in events if e.value}
@@ -113,10 +119,16 @@ def test_readings_and_dead_letters(s: Settings, unique: str, producer: Producer)
     assert dev2["payload"]["unit"] == "%" and dev2["event_time"].startswith("2026-01-01")
     assert {e["tenant"] for e in by_device.values()} == {"lab"}
     assert all(e["event_id"].startswith("mqtt-") and e["source"] == "mqtt" for e in by_device.values())
-    assert dead[0].raw == b"warm"
-    assert "expected a finite number or a JSON object" in dead[0].headers["headwater.reason"]
-    assert dead[0].headers["headwater.stage"] == "mqtt"
-    assert counts["received"] == 3 and counts["produced"] == 2 and counts["dead_lettered"] == 1
+    [warm] = [d for d in dead if d.value is None]  # not JSON
+    [wrong] = [d for d in dead if d.value is not None]
+    assert warm.raw == b"warm, ask [EMAIL]"
+    assert "expected a finite number or a JSON object" in warm.headers["headwater.reason"]
+    assert wrong.value == {"event_id": "r-4", "device_id": "dev-4", "value": "call [PHONE]"}
+    assert "payload.value" in wrong.headers["headwater.reason"]
+    for d in dead:
+        assert d.headers["headwater.stage"] == "mqtt" and d.headers["headwater.redacted"] == "true"
+        assert "jane" not in d.headers["headwater.reason"] and "1234567" not in d.headers["headwater.reason"]
+    assert counts["received"] == 4 and counts["produced"] == 2 and counts["dead_lettered"] == 2
 
 
 def test_message_is_redelivered_until_kafka_confirmed_it(s: Settings, unique: str,
