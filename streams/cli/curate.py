@@ -1,4 +1,4 @@
-"""``headwater curate report``: what curation kept out of the index, and why."""
+"""``headwater curate``: what curation kept out of the index (``report``), how its fact rule reads (``facts``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from streams.settings import Settings
 
 @click.group()
 def curate() -> None:
-    """What curation kept out of the index, and why."""
+    """What curation kept out of the index, and why; how its fact rule reads near copies."""
 
 
 @curate.command("report")
@@ -42,3 +42,16 @@ def curation_report(show: int) -> None:
         click.echo("")
         for r in last:
             click.echo(json.dumps(r))
+
+
+@curate.command("facts")
+@click.option("--pairs", default=600, show_default=True, help="Labelled pairs, half of them one-fact variants.")
+@click.option("--seed", type=int, default=None, help="The corpus's seed; a fresh one when left out (printed).")
+def facts(pairs: int, seed: int | None) -> None:
+    """How the near-dup fact rule judges near copies of real text: precision and recall per edit kind."""
+    import random
+
+    from streams.harness.fact_corpus import measure, table
+    from streams.transforms.curate.fingerprint import differs_in_facts
+
+    click.echo(table(measure(differs_in_facts, n=pairs, seed=random.randrange(2**32) if seed is None else seed)))

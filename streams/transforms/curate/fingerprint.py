@@ -9,9 +9,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from difflib import SequenceMatcher
 
 import numpy as np
+
+# The near-dup fact rule lives in its own module; near dedup imports it from here.
+from streams.transforms.curate.facts import differs_in_facts
+
+__all__ = ["WORDS", "content_key", "differs_in_facts", "jaccard", "lsh_bands", "normalize", "shingles"]
 
 WORDS = re.compile(r"\w+", re.UNICODE)
 
@@ -71,35 +75,3 @@ def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
     a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
     b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
     return a, b
-
-
-MONTHS = frozenset("january february march april may june july august september october november december "
-                   "jan feb mar apr jun jul aug sep sept oct nov dec".split())
-# A capitalized word is taken for a name unless it is one of these (a sentence may start with them).
-NAME = re.compile(r"\b[A-Z][\w'-]*")
-FUNCTION_WORDS = frozenset("""a an the this that these those it its he she they we you i in on at by for of to
-    and or but if when then there here yes no not our your their my his her""".split())
-
-
-def differs_in_facts(a: str, b: str) -> bool:
-    """Whether two similar texts state different facts: a number, date, code or name that only one has.
-
-    Case, spacing and punctuation do not count, and neither does a spelling variant of the same
-    word ("river"/"rivers", "1990"/"1990s"), so a re-formatted or lightly edited copy is the same
-    fact; "the code was changed to 4471" and "... to 9902" are different facts.
-    """
-    wa, wb = set(WORDS.findall(a.lower())), set(WORDS.findall(b.lower()))
-    only_a, only_b = wa - wb, wb - wa
-    if not (only_a or only_b):
-        return False
-    names = {m.lower() for text in (a, b) for m in NAME.findall(text)} - FUNCTION_WORDS
-    lone = [w for w in only_a if not any(_variant(w, v) for v in only_b)]
-    lone += [w for w in only_b if not any(_variant(w, v) for v in only_a)]
-    return any(any(ch.isdigit() for ch in w) or w in MONTHS or w in names for w in lone)
-
-
-def _variant(x: str, y: str) -> bool:
-    """The same word spelled another way: equal digits, and letters that differ by an edit or two."""
-    if "".join(c for c in x if c.isdigit()) != "".join(c for c in y if c.isdigit()):
-        return False
-    return x.startswith(y) or y.startswith(x) or SequenceMatcher(None, x, y).ratio() >= 0.8
