@@ -39,6 +39,9 @@ PROPERTIES: dict[str, Prop] = {
     "uri": Prop("text", exact=True), "language": Prop("text", exact=True), "keywords": Prop("text[]", filter=False),
     # times and the citation back to Kafka
     "event_time": Prop("date"), "ingest_time": Prop("date"), "index_time": Prop("date", filter=False),
+    # seconds the event's own stamp was ahead of its stored event_time (0: trusted; >0: a wrong clock, clamped
+    # to when Kafka received it, streams.transforms.clock); filterable, to find the devices with wrong clocks
+    "clock_skew_s": Prop("number"),
     "kafka_topic": Prop("text", exact=True), "kafka_partition": Prop("int", filter=False),
     "kafka_offset": Prop("int", filter=False),
     # rendered fields of sensor readings and app events ("" / 0.0 for other kinds)

@@ -15,6 +15,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import faust
@@ -67,7 +68,8 @@ class Runtime:
                                     dedup=cur.enabled and cur.dedup_exact, near=cur.enabled and cur.dedup_near,
                                     near_threshold=cur.near_threshold,
                                     semantic_threshold=cur.semantic_threshold if cur.enabled else None,
-                                    upsert_batch_max=self.settings.worker.upsert_batch_max)
+                                    upsert_batch_max=self.settings.worker.upsert_batch_max,
+                                    max_clock_skew_s=self.settings.worker.max_clock_skew_s)
         return self._indexer
 
     async def run(self, lane: str, fn: Callable[..., T], *args: Any) -> T:
@@ -97,7 +99,8 @@ class Runtime:
         c = self.settings.chunk
         return plan_batch(items, self.count_tokens, document_topic=self.settings.topics.document,
                           max_bytes=self.settings.kafka.max_event_bytes, max_tokens=self.max_tokens,
-                          overlap_tokens=min(c.overlap_tokens, self.max_tokens // 2), curation=self.curation)
+                          overlap_tokens=min(c.overlap_tokens, self.max_tokens // 2), now=datetime.now(UTC),
+                          max_clock_skew_s=self.settings.worker.max_clock_skew_s, curation=self.curation)
 
     def execute(self, plan: Plan, lane: str = "urgent") -> Outcome:
         return self.indexer.execute(plan, urgent=lane != "bulk")

@@ -12,6 +12,7 @@ import signal
 import statistics
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from schemas import AnyEvent
@@ -32,6 +33,7 @@ def _plan(events: Sequence[AnyEvent], count: Any, settings: Settings, max_tokens
     items = [Item(encode(e), message_key(e), KafkaPosition("bench", 0, i)) for i, e in enumerate(events)]
     return plan_batch(items, count, document_topic="bench", max_bytes=settings.kafka.max_event_bytes,
                       max_tokens=max_tokens, overlap_tokens=min(settings.chunk.overlap_tokens, max_tokens // 2),
+                      now=datetime.now(UTC), max_clock_skew_s=settings.worker.max_clock_skew_s,
                       curation=curation(cur) if cur.enabled else None)
 
 

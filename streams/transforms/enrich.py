@@ -98,6 +98,7 @@ def event_properties(event: AnyEvent, rendered: Rendered, pos: KafkaPosition, co
         "doc_id": doc.doc_id if doc else "", "doc_version": doc.version if doc else 0,
         "uri": doc.uri if doc else "", "chunk_count": count,
         "event_time": event.event_time, "ingest_time": event.ingest_time or event.event_time,
+        "clock_skew_s": 0.0,  # the planner notes a clamped stamp (streams.transforms.clock)
         "kafka_topic": pos.topic, "kafka_partition": pos.partition, "kafka_offset": pos.offset,
         # "*" rather than []: a filter can match "everyone", an empty array matches nothing
         "readers": sorted(set(event.readers)) or [EVERYONE],

@@ -14,6 +14,7 @@ from streams.transforms.validate import Item
 pytestmark = pytest.mark.unit
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
+NOW = datetime(2026, 12, 8, tzinfo=UTC)  # the worker's clock: every event time here is in its past
 
 
 def doc(version: int, text: str = "Alpha beta. Gamma delta.", deleted: bool = False, offset: int = 0) -> Item:
@@ -24,7 +25,7 @@ def doc(version: int, text: str = "Alpha beta. Gamma delta.", deleted: bool = Fa
 
 def plan(*items: Item):  # type: ignore[no-untyped-def]
     return plan_batch(list(items), lambda t: len(t.split()), document_topic="docs", max_bytes=10_000,
-                      max_tokens=2, overlap_tokens=0)
+                      max_tokens=2, overlap_tokens=0, now=NOW, max_clock_skew_s=300)
 
 
 def resolved(*items: Item, indexed: DocState | None = None):  # type: ignore[no-untyped-def]
@@ -102,8 +103,8 @@ def test_pii_in_a_device_id_or_place_never_reaches_a_stored_or_embedded_text(rea
                     payload=SensorReading(device_id="meter-ann.lee@example.com", metric="power", value=3.5,
                                           unit="kW", location="desk of bob@example.org, +1 415 555 0134"))
     p = plan_batch([Item(encode(e), message_key(e), KafkaPosition("sensors", 0, 1))], lambda t: len(t.split()),
-                   document_topic="docs", max_bytes=10_000, max_tokens=64, overlap_tokens=0,
-                   curation=curation(CurateSettings(sensor_readings=readings)))
+                   document_topic="docs", max_bytes=10_000, max_tokens=64, overlap_tokens=0, now=NOW,
+                   max_clock_skew_s=300, curation=curation(CurateSettings(sensor_readings=readings)))
     written = p.event_records()
     assert {r.properties["record_type"] for r in written} == ({"chunk", "state"} if readings == "index" else {"state"})
     for rec in written:
@@ -130,11 +131,13 @@ def test_state_mode_writes_the_states_index_mode_writes(steps: list[tuple[str, s
         e = SensorEvent(event_id=f"r{i}", source="plant", event_time=T + timedelta(minutes=minute),
                         payload=SensorReading(device_id=device.split()[0], metric=metric, value=value, unit="C",
                                               location=device.partition(" ")[2]))
-        items.append(Item(encode(e), message_key(e), KafkaPosition("sensors", 0, i), 1_700_000_000_000 + i))
+        received_ms = int((T + timedelta(hours=1)).timestamp() * 1000) + i  # after every event time: none clamped
+        items.append(Item(encode(e), message_key(e), KafkaPosition("sensors", 0, i), received_ms))
 
     def states(mode: str) -> dict[str, tuple[str, dict[str, object]]]:
         p = plan_batch(items, lambda t: len(t.split()), document_topic="docs", max_bytes=10_000, max_tokens=64,
-                       overlap_tokens=0, curation=curation(CurateSettings(sensor_readings=mode)))
+                       overlap_tokens=0, now=NOW, max_clock_skew_s=300,
+                       curation=curation(CurateSettings(sensor_readings=mode)))
         return {r.uuid: (r.text, r.properties) for _, r in p.states.values()}
 
     assert states("state") == states("index")
