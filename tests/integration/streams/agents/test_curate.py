@@ -65,8 +65,13 @@ def wiki_sections(n: int) -> list[tuple[str, str]]:
 
 
 def small_edit(text: str, rnd: random.Random) -> str:
+    """A near copy that states the same fact: an ordinary lowercase word pluralised or shouted.
+
+    Never a name, number or code: "Smith" -> "Smiths" is another fact, and the worker keeps it.
+    """
     words = text.split()
-    i = rnd.randrange(len(words))
+    plain = [i for i, w in enumerate(words) if w.isalpha() and w.islower()] or [len(words) - 1]
+    i = rnd.choice(plain)
     words[i] = words[i] + "s" if rnd.random() < 0.5 else words[i].upper()
     return " ".join(words) + " !"
 
