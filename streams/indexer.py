@@ -25,10 +25,8 @@ from connectors.weaviate import query, target
 from schemas.chunk import ChunkRecord, DocState
 from streams.embed.base import Embedder
 from streams.embed.turns import Turns
-from streams.ledger import Documents, ledger_record, plan_documents
-from streams.plan import Plan, drop
-from streams.transforms.clock import replaces
-from streams.transforms.curate.dedup import Existing, find_duplicates
+from streams.plan import Documents, Plan, drop, ledger_record, newer_states, plan_documents
+from streams.transforms.curate.dedup import Existing, find_duplicates, semantic_duplicates
 from streams.transforms.curate.policy import Drop
 
 STATES_REMEMBERED = 200_000  # series (about 50 MB); a larger fleet's states are read back again
@@ -127,6 +125,13 @@ class Indexer:
     def _forward_states(self, plan: Plan) -> list[ChunkRecord]:
         """Readings, app events, and the current states that are newer than the stored ones."""
         states = [rec for _, rec in plan.states.values()]
+        stored = self._stored_states(states)
+        newer = newer_states(states, stored, self.clock(), self.max_clock_skew)
+        self.state_times |= stored
+        return plan.records + newer
+
+    def _stored_states(self, states: list[ChunkRecord]) -> dict[str, datetime]:
+        """Event times of these states as stored: from this worker's cache, else read back from Weaviate."""
         by_tenant: dict[str, list[str]] = defaultdict(list)
         for rec in states:
             by_tenant[rec.tenant].append(rec.uuid)
@@ -134,11 +139,7 @@ class Indexer:
         for tenant, uuids in by_tenant.items():
             unknown = [u for u in uuids if u not in self.state_times]
             stored |= query.event_times(self.client, self.collection, tenant, unknown) if unknown else {}
-        stored |= {r.uuid: self.state_times[r.uuid] for r in states if r.uuid in self.state_times}
-        now, skew = self.clock(), self.max_clock_skew
-        newer = [r for r in states if replaces(stored.get(r.uuid), r.properties["event_time"], now, skew)]
-        self.state_times |= stored
-        return plan.records + newer
+        return stored | {r.uuid: self.state_times[r.uuid] for r in states if r.uuid in self.state_times}
 
     def _remember_states(self, plan: Plan, written: set[str]) -> None:
         if len(self.state_times) > STATES_REMEMBERED:
@@ -159,16 +160,10 @@ class Indexer:
                         ) -> tuple[list[ChunkRecord], Any, dict[str, str]]:
         """Drop records whose nearest indexed neighbour (another entity) is at least this cosine-similar."""
         assert self.semantic_threshold is not None
-        gone: dict[str, str] = {}
-        for rec, vec in zip(records, vectors, strict=True):
-            if rec.properties.get("kind") == "sensor":
-                continue
-            hit = query.nearest(self.client, self.collection, rec.tenant, vec.tolist())
-            if hit is not None and hit[0] != rec.uuid and not (rec.properties.get("doc_id") and
-                                                               rec.properties["doc_id"] == hit[1]):
-                similarity = 1.0 - hit[2]
-                if similarity >= self.semantic_threshold:
-                    gone[rec.uuid] = f"duplicate:semantic of {hit[0]} (cosine {similarity:.3f})"
+        nearest = [None if rec.properties.get("kind") == "sensor"
+                   else query.nearest(self.client, self.collection, rec.tenant, vec.tolist())
+                   for rec, vec in zip(records, vectors, strict=True)]
+        gone = semantic_duplicates(records, nearest, self.semantic_threshold)
         if not gone:
             return records, vectors, {}
         for w in docs.work:

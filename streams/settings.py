@@ -22,7 +22,7 @@ from connectors.config import (
     TopicSettings,
     WeaviateSettings,
 )
-from streams.transforms.curate.quality import BLOCKED_WORDS, TOXIC_PATTERNS
+from streams.transforms.curate.judge import BLOCKED_WORDS, TOXIC_PATTERNS
 
 __all__ = ["KafkaSettings", "MqttSettings", "Settings", "StackCredentials", "TopicSettings", "WeaviateSettings",
            "credentials_path", "load_stack_credentials", "with_kafka_credentials", "with_weaviate_credentials"]

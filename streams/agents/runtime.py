@@ -25,8 +25,8 @@ from streams.indexer import Indexer, Outcome
 from streams.observe.metrics import Metrics
 from streams.plan import Plan, plan_batch
 from streams.settings import CurateSettings, QualitySettings, Settings
+from streams.transforms.curate.judge import QualityRules
 from streams.transforms.curate.policy import Curation
-from streams.transforms.curate.quality import QualityRules
 from streams.transforms.validate import Item
 
 T = TypeVar("T")
@@ -90,7 +90,7 @@ class Runtime:
     def _warm(self) -> None:
         self.indexer.embedder.warm_up()
         if self.curation is not None:
-            from streams.transforms.curate.fingerprint import lsh_bands
+            from streams.transforms.fingerprint import lsh_bands
 
             lsh_bands("warm up")  # draws the MinHash permutations once, before the first batch
 

@@ -52,6 +52,6 @@ def facts(pairs: int, seed: int | None) -> None:
     import random
 
     from streams.harness.fact_corpus import measure, table
-    from streams.transforms.curate.fingerprint import differs_in_facts
+    from streams.transforms.curate.facts import differs_in_facts
 
     click.echo(table(measure(differs_in_facts, n=pairs, seed=random.randrange(2**32) if seed is None else seed)))

@@ -23,7 +23,7 @@ from schemas import AnyEvent, DocumentEvent, entity_id
 from schemas.access import EVERYONE
 from schemas.chunk import ChunkRecord, KafkaPosition
 from streams.transforms.chunk import Chunk
-from streams.transforms.curate.fingerprint import content_key
+from streams.transforms.fingerprint import dedup_key
 from streams.transforms.render import Rendered
 
 # Fixed forever: changing it changes every id and orphans every stored object.
@@ -114,7 +114,7 @@ def event_properties(event: AnyEvent, rendered: Rendered, pos: KafkaPosition, co
 def _chunk_properties(c: Chunk) -> dict[str, Any]:
     return {"text": c.text, "chunk_index": c.index, "char_start": c.start, "char_end": c.end,
             "section": c.section, "language": detect_language(c.text), "keywords": keywords(c.text),
-            "content_hash": content_key(c.text),
+            "content_hash": dedup_key(c.text),
             "record_type": "chunk", "lsh_bands": [], "body": ""}
 
 

@@ -22,8 +22,8 @@ from typing import Any
 
 from schemas import SensorEvent
 from schemas.chunk import ChunkRecord, KafkaPosition
-from streams.transforms.curate.fingerprint import content_key
 from streams.transforms.enrich import chunk_uuid, detect_language, event_properties, keywords
+from streams.transforms.fingerprint import dedup_key
 from streams.transforms.render import Rendered, describe_sensor, number, render
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -73,6 +73,6 @@ def state_record(event: SensorEvent, position: KafkaPosition, facts: SeriesFacts
     props = event_properties(event, Rendered("", facts.rendered.title, {**f, "value": p.value}), position, 1)
     props |= {"text": text, "chunk_index": 0, "char_start": 0, "char_end": len(text), "section": "",
               "language": facts.language, "keywords": list(facts.keywords),
-              "content_hash": content_key(f"state {p.device_id}/{p.metric} {event.event_id}"),
+              "content_hash": dedup_key(f"state {p.device_id}/{p.metric} {event.event_id}"),
               "record_type": "state", "lsh_bands": [], "body": ""}
     return ChunkRecord(facts.uuid, event.tenant, facts.description, props)

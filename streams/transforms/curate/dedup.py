@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from schemas.chunk import ChunkRecord
-from streams.transforms.curate.fingerprint import differs_in_facts, jaccard
+from streams.transforms.curate.facts import differs_in_facts
+from streams.transforms.fingerprint import jaccard
 
 
 @dataclass(frozen=True)
@@ -79,4 +80,22 @@ def find_duplicates(records: Sequence[ChunkRecord], lookup: Lookup, *, threshold
             else:
                 seen.append(Existing(r.uuid, r.properties.get("doc_id", ""), r.properties["content_hash"],
                                      _basis(r), tuple(r.properties.get("lsh_bands") or ())))
+    return out
+
+
+# (uuid, doc_id, cosine distance) of a record's nearest indexed neighbour, or None
+Nearest = tuple[str, str, float] | None
+
+
+def semantic_duplicates(records: Sequence[ChunkRecord], nearest: Sequence[Nearest],
+                        threshold: float) -> dict[str, str]:
+    """uuid -> reason for records whose nearest indexed neighbour, of another entity, is at least
+    ``threshold`` cosine-similar; ``nearest[i]`` is what the index returned for ``records[i]``."""
+    out: dict[str, str] = {}
+    for rec, hit in zip(records, nearest, strict=True):
+        if hit is None or rec.properties.get("kind") == "sensor" or _same_entity(rec, hit[0], hit[1]):
+            continue
+        similarity = 1.0 - hit[2]
+        if similarity >= threshold:
+            out[rec.uuid] = f"duplicate:semantic of {hit[0]} (cosine {similarity:.3f})"
     return out

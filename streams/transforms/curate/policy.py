@@ -14,9 +14,9 @@ from typing import TypeVar
 
 from schemas import AnyEvent, AppEventEnvelope, DocumentEvent, SensorEvent
 from schemas.chunk import ChunkRecord
-from streams.transforms.curate.fingerprint import content_key, lsh_bands
-from streams.transforms.curate.pii import redact, redact_spans
-from streams.transforms.curate.quality import QualityRules, quality_issue
+from streams.transforms.curate.judge import QualityRules, quality_issue
+from streams.transforms.curate.redact import redact, redact_spans
+from streams.transforms.fingerprint import dedup_key, lsh_bands
 from streams.transforms.render import Rendered
 from streams.transforms.state import SeriesFacts, series_facts, series_key
 
@@ -104,7 +104,7 @@ class Curation:
     def fingerprint(self, event: AnyEvent, rec: ChunkRecord, dedup_text: str) -> ChunkRecord:
         # Apps: compare messages, not the rendered sentence whose time and actor differ between copies.
         body = dedup_text if isinstance(event, AppEventEnvelope) else ""
-        props = {**rec.properties, "content_hash": content_key(dedup_text), "record_type": "chunk", "body": body,
+        props = {**rec.properties, "content_hash": dedup_key(dedup_text), "record_type": "chunk", "body": body,
                  "lsh_bands": lsh_bands(dedup_text) if self.near and not isinstance(event, SensorEvent) else []}
         return replace(rec, properties=props)
 

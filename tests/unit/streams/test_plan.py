@@ -7,8 +7,7 @@ from hypothesis import strategies as st
 
 from schemas import Document, DocumentEvent, encode, message_key
 from schemas.chunk import DocState, KafkaPosition
-from streams.ledger import plan_documents
-from streams.plan import plan_batch
+from streams.plan import plan_batch, plan_documents
 from streams.transforms.validate import Item
 
 pytestmark = pytest.mark.unit

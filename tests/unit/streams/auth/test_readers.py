@@ -5,9 +5,9 @@ from pydantic import ValidationError
 
 from schemas import Document, DocumentEvent, encode, message_key
 from schemas.chunk import KafkaPosition
-from streams.plan import chunk_fingerprint
 from streams.transforms.chunk import Chunk
 from streams.transforms.enrich import enrich
+from streams.transforms.fingerprint import chunk_fingerprint
 from streams.transforms.render import render
 
 pytestmark = pytest.mark.unit

@@ -6,8 +6,8 @@ import pytest
 from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, SensorEvent, SensorReading
 from schemas.chunk import ENRICHED, ChunkRecord, KafkaPosition
 from streams.transforms.chunk import Chunk, chunk_text
-from streams.transforms.curate.fingerprint import content_key as content_hash
 from streams.transforms.enrich import NAMESPACE, chunk_uuid, detect_language, enrich, keywords, object_key
+from streams.transforms.fingerprint import dedup_key as content_hash
 from streams.transforms.render import Rendered, render
 
 pytestmark = pytest.mark.unit

@@ -4,9 +4,9 @@ from hypothesis import strategies as st
 
 from schemas.chunk import ChunkRecord
 from streams.transforms.curate.dedup import Existing, find_duplicates
-from streams.transforms.curate.fingerprint import content_key, jaccard, lsh_bands
-from streams.transforms.curate.pii import iban_ok, luhn_ok, redact
-from streams.transforms.curate.quality import QualityRules, quality_issue
+from streams.transforms.curate.judge import QualityRules, quality_issue
+from streams.transforms.curate.redact import iban_ok, luhn_ok, redact
+from streams.transforms.fingerprint import dedup_key, jaccard, lsh_bands
 
 pytestmark = pytest.mark.unit
 
@@ -63,14 +63,14 @@ def test_language_allowlist() -> None:
 
 def test_content_key_and_near_similarity() -> None:
     a = "The quick brown fox jumps over the lazy dog near the river bank."
-    assert content_key(a) == content_key("  the QUICK brown fox, jumps over the lazy dog near the river bank ")
+    assert dedup_key(a) == dedup_key("  the QUICK brown fox, jumps over the lazy dog near the river bank ")
     b = a.replace("jumps", "jumped")
     assert jaccard(a, b) > 0.7 and set(lsh_bands(a)) & set(lsh_bands(b))
     assert jaccard(a, "Completely different words about stock markets and interest rates.") < 0.2
 
 
 def rec(uuid: str, text: str, doc_id: str = "", kind: str = "app") -> ChunkRecord:
-    return ChunkRecord(uuid, "t", text, {"content_hash": content_key(text), "lsh_bands": lsh_bands(text),
+    return ChunkRecord(uuid, "t", text, {"content_hash": dedup_key(text), "lsh_bands": lsh_bands(text),
                                          "doc_id": doc_id, "kind": kind})
 
 
@@ -81,10 +81,10 @@ def test_duplicates_first_wins_and_never_itself_or_its_own_document() -> None:
     batch = [rec("a", TEXT), rec("b", TEXT), rec("c", TEXT.replace("longest", "longst")),
              rec("d", "Completely unrelated text about a red bicycle in Amsterdam.")]
     assert find_duplicates(batch, lambda *_: []) == {"b": "duplicate:exact of a", "c": "duplicate:near of a"}
-    existing = [Existing("x", "", content_key(TEXT), TEXT, tuple(lsh_bands(TEXT)))]
+    existing = [Existing("x", "", dedup_key(TEXT), TEXT, tuple(lsh_bands(TEXT)))]
     assert set(find_duplicates([rec("a", TEXT)], lambda *_: existing)) == {"a"}
     assert find_duplicates([rec("x", TEXT)], lambda *_: existing) == {}  # a replay of itself
-    own = [Existing("old", "guide", content_key(TEXT), TEXT, ())]
+    own = [Existing("old", "guide", dedup_key(TEXT), TEXT, ())]
     assert find_duplicates([rec("new", TEXT, doc_id="guide", kind="document")], lambda *_: own) == {}
     assert find_duplicates([rec("s1", TEXT, kind="sensor"), rec("s2", TEXT, kind="sensor")], lambda *_: []) == {}
 
@@ -97,7 +97,7 @@ def test_duplicates_first_wins_and_never_itself_or_its_own_document() -> None:
     ([(3, 3, "EMPTY")], "call Ann at 555"),
 ])
 def test_redact_spans(spans: list[tuple[int, int, str]], expected: str) -> None:
-    from streams.transforms.curate.pii import redact_spans
+    from streams.transforms.curate.redact import redact_spans
 
     text, counts = redact_spans("call Ann at 555", spans)
     assert text == expected
@@ -135,7 +135,7 @@ def test_band_keys_are_those_of_a_fresh_minhash(text: str) -> None:
 
     from datasketch import MinHash
 
-    from streams.transforms.curate.fingerprint import lsh_bands, shingles
+    from streams.transforms.fingerprint import lsh_bands, shingles
 
     mh = MinHash(num_perm=64, seed=1)
     mh.update_batch(list(shingles(text, 5)))

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from schemas.chunk import ChunkRecord
 from streams.harness.fact_corpus import DIFFERENT, SAME, measure, pairs, real_texts, table
 from streams.transforms.curate.dedup import find_duplicates
-from streams.transforms.curate.fingerprint import content_key, differs_in_facts, lsh_bands
+from streams.transforms.curate.facts import differs_in_facts
+from streams.transforms.fingerprint import dedup_key, lsh_bands
 
 pytestmark = pytest.mark.unit
 
@@ -102,7 +103,7 @@ def test_the_corpus_is_labelled_balanced_and_fixed_by_its_seed() -> None:
 
 
 def _rec(uuid: str, text: str) -> ChunkRecord:
-    return ChunkRecord(uuid, "t", text, {"content_hash": content_key(text), "lsh_bands": lsh_bands(text),
+    return ChunkRecord(uuid, "t", text, {"content_hash": dedup_key(text), "lsh_bands": lsh_bands(text),
                                          "doc_id": "", "kind": "app"})
 
 

@@ -3,8 +3,8 @@
 import pytest
 
 from connectors.datasets import jeopardy, wiki_files
-from streams.harness.pii_corpus import report
-from streams.transforms.curate.pii import redact
+from streams.harness.bench.pii_corpus import report
+from streams.transforms.curate.redact import redact
 
 pytestmark = pytest.mark.unit
 

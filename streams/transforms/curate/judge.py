@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from streams.transforms.curate.fingerprint import WORDS
+from streams.transforms.fingerprint import WORDS
 
 BLOCKED_WORDS = ("fuck", "shit", "cunt", "nigger", "porn", "xxx")
 # Toxic phrasing that single blocked words miss: threats, self-harm incitement, direct insults.

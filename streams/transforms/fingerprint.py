@@ -1,7 +1,15 @@
-"""Curate, fingerprint: exact keys, shingles and MinHash LSH bands of a text, for deduplication.
+"""Every hash Headwater keeps, each with one name and one job. Pure functions.
 
-Pure functions; the fingerprints are stored on every chunk in Weaviate and looked
-up there, so dedup state is persistent and shared by every worker.
+- :func:`document_fingerprint`: a document's rendered content and chunking settings; an equal one
+  in the ledger means the document is indexed as it is, and nothing is written.
+- :func:`chunk_fingerprint`: one chunk as stored (text, place, titles, readers, model); an equal one
+  in the ledger means that chunk is neither embedded nor written again.
+- :func:`dedup_key`: the exact-duplicate key of a text (case, spacing and punctuation do not count);
+  stored as the chunk's ``content_hash`` and looked up by the dedup step.
+- :func:`lsh_bands`: MinHash LSH band keys of a text, stored and looked up for near duplicates.
+
+Dedup keys and bands are stored on every chunk in Weaviate and looked up there, so dedup state is
+persistent and shared by every worker.
 """
 
 from __future__ import annotations
@@ -9,13 +17,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Iterable
 
 import numpy as np
 
-# The near-dup fact rule lives in its own module; near dedup imports it from here.
-from streams.transforms.curate.facts import differs_in_facts
-
-__all__ = ["WORDS", "content_key", "differs_in_facts", "jaccard", "lsh_bands", "normalize", "shingles"]
+from schemas.chunk import ChunkRecord
 
 WORDS = re.compile(r"\w+", re.UNICODE)
 
@@ -24,7 +30,7 @@ def normalize(text: str) -> str:
     return " ".join(WORDS.findall(text.lower()))
 
 
-def content_key(text: str) -> str:
+def dedup_key(text: str) -> str:
     """Exact-duplicate key: equal for texts that differ only in case, spacing and punctuation."""
     return hashlib.sha256(normalize(text).encode()).hexdigest()
 
@@ -75,3 +81,30 @@ def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
     a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
     b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
     return a, b
+
+
+# Part of every document fingerprint: bump it when chunking or enrichment changes what is stored,
+# so that documents indexed before are chunked and written again.
+LOGIC_VERSION = "2"
+
+
+def document_fingerprint(title: str, uri: str, text: str, readers: Iterable[str], max_tokens: int,
+                         overlap_tokens: int) -> str:
+    """A document as it would be chunked: rendered content, readers and chunking settings.
+
+    Readers count: an ACL change rewrites the document's chunks at once.
+    """
+    parts = (LOGIC_VERSION, str(max_tokens), str(overlap_tokens), title, uri, text, *sorted(set(readers)))
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def chunk_fingerprint(rec: ChunkRecord, model_id: str) -> str:
+    """What decides whether a stored chunk is still right: its text, place and titles, and the model.
+
+    The event id, version and Kafka position are left out on purpose: an unchanged chunk keeps
+    citing the event its text came from, and is neither embedded nor written again.
+    """
+    p = rec.properties
+    parts = (model_id, rec.text, p["title"], p["uri"], p["section"], str(p["char_start"]), str(p["char_end"]),
+             *p["readers"])  # an ACL change must reach the stored chunk as fast as a text change
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]

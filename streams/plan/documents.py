@@ -1,4 +1,11 @@
-"""Documents against the ledger: which change wins, which chunks to write, which to delete.
+"""Documents: intake (fingerprint each change), then, against the ledger, which change wins and what to write.
+
+A document is planned up to its fingerprint when it arrives: which change wins is decided against
+the indexed state (:mod:`streams.transforms.order`), and only the winner, if its content changed,
+is chunked (:func:`chunk_document`), so an unchanged document costs a render and a hash, never a
+chunking or an embedding.
+
+Documents against the ledger: which change wins, which chunks to write, which to delete.
 
 The ledger (one object per document in its own Weaviate collection, no vectors) holds
 what is indexed: the winning version (deletes included), the document fingerprint and
@@ -13,11 +20,48 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from schemas import DocumentEvent
 from schemas.chunk import ChunkRecord, DocState
-from streams.plan import Plan, chunk_document, chunk_fingerprint
+from streams.plan.base import DocSource, Plan, curate, noted, redacted
+from streams.transforms.chunk import chunk_text
 from streams.transforms.curate.policy import Drop
-from streams.transforms.enrich import chunk_uuid
-from streams.transforms.order import resolve
+from streams.transforms.enrich import chunk_uuid, enrich
+from streams.transforms.fingerprint import chunk_fingerprint, document_fingerprint
+from streams.transforms.order import DocChange, resolve
+from streams.transforms.render import render
+from streams.transforms.validate import Item
+
+
+def doc_change(plan: Plan, key: tuple[str, str], change: DocChange, source: DocSource) -> None:
+    plan.doc_changes[key].append(DocChange(change.version, change.deleted, change.content_hash, len(plan.sources)))
+    plan.sources.append(source)
+
+
+def add_document(plan: Plan, item: Item, event: DocumentEvent, skew: float) -> None:
+    key = (event.tenant, event.payload.doc_id)
+    if event.payload.deleted:
+        doc_change(plan, key, DocChange(event.payload.version, True), DocSource(item, event, None, skew))
+        return
+    rendered = redacted(plan, event, render(event))
+    c = plan.chunking
+    digest = document_fingerprint(rendered.title, event.payload.uri, rendered.text, event.readers, c.max_tokens,
+                                  c.overlap_tokens)
+    doc_change(plan, key, DocChange(event.payload.version, False, digest), DocSource(item, event, rendered, skew))
+
+
+def chunk_document(plan: Plan, change: DocChange) -> tuple[list[ChunkRecord], list[Drop]]:
+    """Chunk, enrich and curate the document a winning change carries (pure)."""
+    source = plan.sources[change.position]
+    assert source.event is not None and source.rendered is not None, "only upserts are chunked"
+    c = plan.chunking
+    chunks = chunk_text(source.rendered.text, c.count_tokens, c.max_tokens, c.overlap_tokens)
+    records = noted(enrich(source.event, source.rendered, chunks, source.item.position), source.clock_skew_s)
+    drops: list[Drop] = []
+    if c.curation is not None:
+        records, drops = curate(c.curation, source.event, records)
+    for rec in records:
+        plan.origin[rec.uuid] = source.item
+    return records, drops
 
 
 @dataclass
