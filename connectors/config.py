@@ -113,6 +113,8 @@ def kafka_config(kafka: KafkaSettings, client_id: str) -> dict[str, Any]:
     logger = logging.getLogger("headwater.kafka")
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.WARNING)
+    if not any(isinstance(f, _Routine) for f in logger.filters):
+        logger.addFilter(_Routine())
     conf: dict[str, Any] = {
         "bootstrap.servers": kafka.bootstrap_servers, "client.id": client_id,
         "security.protocol": kafka.security_protocol, "logger": logger,
@@ -123,3 +125,14 @@ def kafka_config(kafka: KafkaSettings, client_id: str) -> dict[str, Any]:
         conf |= {"sasl.mechanism": kafka.sasl_mechanism, "sasl.username": kafka.sasl_username or "",
                  "sasl.password": kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""}
     return conf
+
+
+class _Routine:
+    """Hides librdkafka warnings that a broker restart or a leader move always brings, and that pass
+    by themselves: a partition's new leader not yet in the metadata cache. librdkafka retries them;
+    a real outage still shows (connection refused, all brokers down, delivery failures)."""
+
+    ROUTINE = ("not found in cache",)
+
+    def filter(self, record: Any) -> bool:
+        return not any(s in record.getMessage() for s in self.ROUTINE)
