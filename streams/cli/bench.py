@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+
 import click
 
 from streams.cli.errors import friendly as _friendly
@@ -29,30 +32,33 @@ def bench(docs: int, app_events: int, freshness_seconds: float, curation_only: b
           edits: bool, peers: bool, peer_backend: str, runs: int, search_chunks: int) -> None:
     """Embedding ceiling vs pipeline throughput, freshness percentiles, worker peak RSS."""
     from streams import stack
-    from streams.harness import bench as b
+    from streams.harness.bench import throughput
     from streams.stack.process import port_open
 
+    if peers and not _peers_present():
+        click.echo('error: headwater bench --peers runs from a source checkout: pip install -e ".[bench]"', err=True)
+        sys.exit(1)
     s = Settings()
     if not port_open("127.0.0.1", s.stack.kafka_port):
         stack.up(s)
     if peers:
-        from streams.harness import bench_peers
+        from streams.harness.bench.peers import run as peers_bench
 
-        bench_peers.quiet()
-        bench_peers.run(s, docs=docs, runs=runs, peer_backend=peer_backend)
+        peers_bench.quiet()
+        peers_bench.run(s, docs=docs, runs=runs, peer_backend=peer_backend)
         return
     if curation_only:
-        from streams.harness import bench_curation
+        from streams.harness.bench import curate
 
-        bench_curation.run(s)
+        curate.run(s)
         return
     if search_chunks:
-        from streams.harness import bench_search
+        from streams.harness.bench import search
 
-        bench_search.report(bench_search.run(s, n=search_chunks))
+        search.report(search.run(s, n=search_chunks))
         return
     if lanes or sensors or edits:
-        from streams.harness import bench_freshness as fb
+        from streams.harness.bench import freshness as fb
 
         figures: dict[str, float] = {}
         if lanes:
@@ -64,4 +70,12 @@ def bench(docs: int, app_events: int, freshness_seconds: float, curation_only: b
         fb.cleanup(s)
         fb.report(figures)
         return
-    b.run(s, docs=docs, app_events=app_events, freshness_s=freshness_seconds)
+    throughput.run(s, docs=docs, app_events=app_events, freshness_s=freshness_seconds)
+
+
+def _peers_present() -> bool:
+    """Whether ``bench --peers`` can run here: its package is left out of the wheel (a source checkout has it)."""
+    try:
+        return importlib.util.find_spec("streams.harness.bench.peers") is not None
+    except ImportError:
+        return False

@@ -24,7 +24,7 @@ def chaos(n: int, kills: int, outage_seconds: float, broker_restart: bool, rate:
 
     Needs the native stack (``headwater stack up``): a fault that cannot be injected fails the run.
     """
-    from streams.harness.chaos import run
+    from streams.harness.chaos.run import run
 
     f = run(Settings(), n, kills=kills, outage_s=outage_seconds, rate=rate, seed=seed, broker_restart=broker_restart)
     findings = f.pop("findings")

@@ -1,6 +1,6 @@
 """``headwater connect bench``: producer throughput per connector and HTTP ingest figures.
 
-Runs :func:`streams.harness.connect_bench.run` once (fresh topics per case, deleted afterwards),
+Runs :func:`streams.harness.connect.bench.run` once (fresh topics per case, deleted afterwards),
 shows progress on stderr and prints the table on stdout. A service that cannot be
 reached ends with one line on stderr and exit code 1.
 """
@@ -23,7 +23,7 @@ def bench(seconds: float, small: bool) -> None:
     """Measure events/s of each connector into Kafka against the producer's own ceiling."""
     from confluent_kafka import KafkaException
 
-    from streams.harness.connect_bench import format_table, run
+    from streams.harness.connect.bench import format_table, run
 
     try:
         results = run(Settings(), seconds_per_case=seconds, small=small)

@@ -20,7 +20,7 @@ from streams.settings import Settings
 def demo(rate: float, every: float, duration: float | None, burst: int) -> None:
     """Stack + worker + real data streaming in + live questions answered within seconds (Ctrl-C stops, exit 0)."""
     try:
-        from streams.harness.demo import run
+        from streams.harness.demo.live import run
 
         code = run(Settings(), rate=rate, every_s=every, duration_s=duration, burst=burst)
     except KeyboardInterrupt:  # Ctrl-C is the documented way to stop, even while modules still load

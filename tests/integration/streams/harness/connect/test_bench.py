@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from streams.harness.connect_bench import format_table, run
+from streams.harness.connect.bench import format_table, run
 from streams.settings import Settings
 
 pytestmark = pytest.mark.integration

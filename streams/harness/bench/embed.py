@@ -4,7 +4,7 @@ Real data only: wiki100 chunks as the chunker cuts them (200 tokens, overlap 32)
 jeopardy QA set (index "Category: .. Question: .. Answer: ..", query with the question).
 The quality gate in ``tests/unit/streams/embed/test_onnx.py`` uses the same functions.
 
-    python -m streams.harness.embed_bench [--chunks 1000] [--batch-size 32] [--cache-dir DIR]
+    python -m streams.harness.bench.embed [--chunks 1000] [--batch-size 32] [--cache-dir DIR]
 
 Prints one row per backend: texts/s at the batch size (best of ``--rounds``, backends
 alternating), ratio to torch, mean and min cosine to the torch vectors, QA recall@1 and MRR@5
@@ -96,7 +96,7 @@ def load(backend: str, batch_size: int, cache_dir: Path) -> tuple[Embedder, floa
 def peak_rss_mib(backend: str, cache_dir: Path, n: int = 500) -> float:
     """VmHWM of a fresh process that loads ``backend`` and encodes ``n`` chunks: a worker's embedding cost."""
     # noqa: S603 below: our own interpreter and module, arguments from a fixed choice list.
-    out = subprocess.run([sys.executable, "-m", "streams.harness.embed_bench", "--rss-child", backend,  # noqa: S603
+    out = subprocess.run([sys.executable, "-m", "streams.harness.bench.embed", "--rss-child", backend,  # noqa: S603
                           "--chunks", str(n), "--cache-dir", str(cache_dir)],
                          capture_output=True, text=True, check=True)
     return float(json.loads(out.stdout.strip().splitlines()[-1])["vm_hwm_mib"])
@@ -155,7 +155,7 @@ def table(rows: list[dict[str, float | str]]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    p = argparse.ArgumentParser(prog="python -m streams.harness.embed_bench", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m streams.harness.bench.embed", description=__doc__.split("\n")[0])
     p.add_argument("--chunks", type=int, default=1000)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--rounds", type=int, default=2, help="timed encodes per backend; the best counts")

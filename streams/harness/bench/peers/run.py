@@ -24,57 +24,17 @@ import importlib.util
 import statistics
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from schemas import DocumentEvent
 from streams.embed.base import Embedder
-from streams.harness import peer_kafka as pk
+from streams.harness.bench.peers import kafka as pk
+from streams.harness.bench.peers.job import PARTITIONS, Job, SystemRun, articles, with_copies
 from streams.observe.console import say
 from streams.settings import Settings
 
 EXTRA_PEERS = {"llamaindex": ("llama_index.core", "llama_index.vector_stores.weaviate"), "quix": ("quixstreams",)}
-DUP_SHARE = 0.3
-PARTITIONS = 3
-
-
-@dataclass(frozen=True)
-class Job:
-    corpus: str
-    events: list[DocumentEvent]
-
-    @property
-    def mb(self) -> float:
-        return sum(len(e.payload.text.encode()) for e in self.events) / 1e6
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One system's run: what it stored, where, and how long until all of it was searchable."""
-
-    system: str
-    corpus: str
-    docs: int
-    chunks: int  # counted in Weaviate after the clock stopped
-    expected: int
-    mb: float
-    seconds: float
-    collection: str
-    tenant: str | None = None
-    backend: str = ""  # how the system ran the model: an embedder's model id
-
-    @property
-    def docs_s(self) -> float:
-        return self.docs / self.seconds
-
-    @property
-    def chunks_s(self) -> float:
-        return self.chunks / self.seconds
-
-    @property
-    def mb_s(self) -> float:
-        return self.mb / self.seconds
 
 
 def quiet() -> None:
@@ -100,26 +60,7 @@ def missing_peers() -> dict[str, list[str]]:
     return {peer: mods for peer, mods in gone.items() if mods}
 
 
-def articles(n: int, tenant: str) -> Job:
-    from connectors import datasets
-
-    return Job("wiki100", [e for e in datasets.wiki_events(tenant, n) if isinstance(e, DocumentEvent)])
-
-
-def with_copies(job: Job, share: float = DUP_SHARE) -> Job:
-    """The job plus copies (alternately exact and near: spacing changed, a note added) making ``share`` of it."""
-    n = max(1, round(len(job.events) * share / (1 - share)))
-    copies = []
-    for i in range(n):
-        src = job.events[i % len(job.events)]
-        text = src.payload.text if i % 2 == 0 else src.payload.text.replace(". ", ".  ") + "\n\n(mirrored copy)"
-        doc_id = f"{src.payload.doc_id}-copy{i}"
-        copies.append(src.model_copy(update={"event_id": f"{src.event_id}-copy{i}", "payload": src.payload.model_copy(
-            update={"doc_id": doc_id, "text": text, "uri": f"mirror/{doc_id}"})}))
-    return Job(f"{job.corpus} +{share:.0%} copies", job.events + copies)
-
-
-def _kafka_peer(name: str, settings: Settings, client: Any, embedder: Embedder, job: Job) -> Outcome:
+def _kafka_peer(name: str, settings: Settings, client: Any, embedder: Embedder, job: Job) -> SystemRun:
     """One Kafka peer on ``job``, embedding with ``embedder``."""
     from connectors import kafka_admin
 
@@ -139,22 +80,22 @@ def _kafka_peer(name: str, settings: Settings, client: Any, embedder: Embedder, 
         raise
     finally:
         kafka_admin.delete_topics(settings.kafka, [topic])
-    return Outcome(name, job.corpus, len(job.events), pk.count(client, collection), expected, job.mb, took,
+    return SystemRun(name, job.corpus, len(job.events), pk.count(client, collection), expected, job.mb, took,
                    collection, backend=embedder.model_id)
 
 
 def _make(name: str, settings: Settings, topic: str, client: Any, collection: str, embedder: Embedder,
           cut: pk.Chunker) -> pk.KafkaPeer:
     if name == "quix":
-        from streams.harness.peer_quix import QuixPeer
+        from streams.harness.bench.peers.quix import QuixPeer
 
         return QuixPeer(settings, topic, client, collection, embedder, cut)
     return pk.HandWritten(settings, topic, client, collection, embedder, cut)
 
 
-def _llamaindex(settings: Settings, client: Any, embedder: Embedder, job: Job) -> Outcome:
+def _llamaindex(settings: Settings, client: Any, embedder: Embedder, job: Job) -> SystemRun:
     from connectors import kafka_admin
-    from streams.harness.peer_llamaindex import ingest
+    from streams.harness.bench.peers.llamaindex import ingest
 
     suffix = uuid.uuid4().hex[:6]
     topic, collection = f"peers-{suffix}-llamaindex", f"Peers_{suffix}_llamaindex"
@@ -169,25 +110,25 @@ def _llamaindex(settings: Settings, client: Any, embedder: Embedder, job: Job) -
     except BaseException:
         client.collections.delete(collection)
         raise
-    return Outcome("llamaindex", job.corpus, len(docs), pk.count(client, collection), chunks, job.mb, took,
+    return SystemRun("llamaindex", job.corpus, len(docs), pk.count(client, collection), chunks, job.mb, took,
                    collection, backend=embedder.model_id)
 
 
 def one_run(settings: Settings, client: Any, embedder: Embedder, docs: int, peers: Sequence[str],
-            peer_embedder: Embedder | None = None) -> list[Outcome]:
+            peer_embedder: Embedder | None = None) -> list[SystemRun]:
     """Every system once on the articles, then the hand-written loop and Headwater on the copies.
 
     ``embedder`` is Headwater's (the worker loads the same from the same settings; the bench predicts
     its count with it); the peers embed with ``peer_embedder``, or the same object where it is ``None``.
     Collections are kept (the caller checks or drops them: :func:`drop`); topics are deleted.
     """
-    from streams.harness.peer_headwater import headwater
+    from streams.harness.bench.peers.headwater import headwater
 
     tenant = f"peers-{uuid.uuid4().hex[:6]}"
     plain = articles(docs, tenant)
     copied = with_copies(plain)
     theirs = peer_embedder or embedder
-    steps: list[tuple[str, Callable[[], Outcome]]] = []
+    steps: list[tuple[str, Callable[[], SystemRun]]] = []
     for name in peers:
         if name == "llamaindex":
             steps.append((name, lambda: _llamaindex(settings, client, theirs, plain)))
@@ -196,7 +137,7 @@ def one_run(settings: Settings, client: Any, embedder: Embedder, docs: int, peer
     steps += [("headwater", lambda: headwater(settings, client, embedder, plain, "headwater")),
               ("handwritten", lambda: _kafka_peer("handwritten", settings, client, theirs, copied)),
               ("headwater", lambda: headwater(settings, client, embedder, copied, "headwater"))]
-    out: list[Outcome] = []
+    out: list[SystemRun] = []
     try:
         for name, step in steps:
             out.append(step())
@@ -208,13 +149,13 @@ def one_run(settings: Settings, client: Any, embedder: Embedder, docs: int, peer
     return out
 
 
-def drop(client: Any, outcomes: Sequence[Outcome]) -> None:
+def drop(client: Any, outcomes: Sequence[SystemRun]) -> None:
     """Delete the outcomes' collections (and a Headwater worker's ledger beside its collection)."""
     names = [n for o in outcomes for n in (o.collection, f"{o.collection}Ledger")]
     client.collections.delete([n for n in names if client.collections.exists(n)])
 
 
-def medians(runs: Sequence[Sequence[Outcome]]) -> list[Outcome]:
+def medians(runs: Sequence[Sequence[SystemRun]]) -> list[SystemRun]:
     """Per system and corpus, the run with the median seconds (the figures of one real run, not a blend)."""
     out = []
     for i, first in enumerate(runs[0]):
@@ -224,7 +165,7 @@ def medians(runs: Sequence[Sequence[Outcome]]) -> list[Outcome]:
     return out
 
 
-def table(outcomes: Sequence[Outcome]) -> list[str]:
+def table(outcomes: Sequence[SystemRun]) -> list[str]:
     """A markdown table; "x fastest" compares MB/s with the fastest system on the same corpus."""
     best = {c: max(o.mb_s for o in outcomes if o.corpus == c) for c in {o.corpus for o in outcomes}}
     head = ["system", "corpus", "model", "docs", "chunks stored", "s to searchable", "docs/s", "chunks/s", "MB/s",
@@ -263,7 +204,7 @@ def peer_model(settings: Settings, backend: str, ours: Embedder) -> Embedder:
     return theirs
 
 
-def run(settings: Settings, docs: int = 8, runs: int = 1, peer_backend: str = "torch") -> list[Outcome]:
+def run(settings: Settings, docs: int = 8, runs: int = 1, peer_backend: str = "torch") -> list[SystemRun]:
     """Measure ``runs`` times, print the table of medians, drop everything it created; returns the medians."""
     from connectors.weaviate.client import connect
     from streams import embed
@@ -276,7 +217,7 @@ def run(settings: Settings, docs: int = 8, runs: int = 1, peer_backend: str = "t
     embedder.warm_up()
     theirs = peer_model(settings, peer_backend, embedder)
     client = connect(settings.weaviate)
-    done: list[list[Outcome]] = []
+    done: list[list[SystemRun]] = []
     try:
         for i in range(runs):
             say(f"[peers] run {i + 1}/{runs}: {docs} wiki100 articles through {', '.join(peers)}, headwater")

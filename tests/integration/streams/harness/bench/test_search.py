@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from streams.harness import bench_search
+from streams.harness.bench import search as bench_search
 from streams.settings import Settings
 
 pytestmark = pytest.mark.integration

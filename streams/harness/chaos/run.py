@@ -2,7 +2,7 @@
 
 Streams a seeded mix of sensor readings, app events and documents (upserts, one-sentence
 edits, shrinks and deletes with versions) into a consumer group of workers on 6
-partitions. While it flows (:mod:`streams.harness.chaos_faults`: every fault lands, and is
+partitions. While it flows (:mod:`streams.harness.chaos.faults`: every fault lands, and is
 over, before the stream's last event, or the run fails): SIGKILLs a worker ``kills`` times and
 restarts it, stops Weaviate for ``outage_s`` seconds with a SIGKILL of the worker halfway
 through, restarts the Kafka broker, and rebalances by adding and later removing a second
@@ -24,7 +24,7 @@ from typing import Any
 
 from connectors import datasets, kafka_admin
 from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEvent, SensorEvent, SensorReading
-from streams.harness.chaos_faults import Faults, Stream, check, run_timeline, timeline
+from streams.harness.chaos.faults import Faults, Stream, check, run_timeline, timeline
 from streams.harness.oracle import Diff, compare, expected, stored
 from streams.harness.worker_process import Worker
 from streams.observe.console import say

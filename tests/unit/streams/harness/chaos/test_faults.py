@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from streams.harness.chaos_faults import TAIL, FaultNotInjected, Landed, _stop, check, timeline
+from streams.harness.chaos.faults import TAIL, FaultNotInjected, Landed, _stop, check, timeline
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.harness.connect_kit import (
+from streams.harness.connect.kit import (
     HTTP_BATCH,
     HTTP_CLIENTS,
     JSON,

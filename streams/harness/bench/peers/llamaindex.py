@@ -58,7 +58,7 @@ def splitter(embedder: Embedder, settings: Settings) -> SentenceSplitter:
 def ingest(docs: Sequence[tuple[str, str]], client: Any, collection: str, embedder: Embedder,
            settings: Settings, timeout_s: float = 600) -> tuple[int, float]:
     """Run the pipeline over ``(doc_id, text)`` pairs; (chunks, seconds until all are counted in Weaviate)."""
-    from streams.harness.peer_kafka import count
+    from streams.harness.bench.peers.kafka import count
 
     store = WeaviateVectorStore(weaviate_client=client, index_name=collection, text_key="text")
     pipeline = IngestionPipeline(transformations=[splitter(embedder, settings), HeadwaterEmbedding(embedder)],

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from streams.harness.bench_peers import EXTRA_PEERS, articles, drop, missing_peers, one_run, peer_model, table
+from streams.harness.bench.peers.job import articles
+from streams.harness.bench.peers.kafka import chunker, count
+from streams.harness.bench.peers.run import EXTRA_PEERS, drop, missing_peers, one_run, peer_model, table
 from streams.harness.oracle import compare, expected, stored
-from streams.harness.peer_kafka import chunker, count
 from streams.settings import Settings
 
 pytestmark = pytest.mark.integration

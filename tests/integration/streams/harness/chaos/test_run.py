@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from streams.harness.chaos import run
+from streams.harness.chaos.run import run
 from streams.settings import Settings
 
 pytestmark = pytest.mark.integration

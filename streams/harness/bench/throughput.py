@@ -42,9 +42,9 @@ def ceiling(embedder: Any, texts: Sequence[str], repeats: int = 3) -> float:
 
 def expected_records(events: Sequence[AnyEvent], embedder: Any, settings: Settings) -> list[Any]:
     """The objects the worker will store for ``events`` (uuid, event id, text to embed): what a benchmark
-    waits for, predicted with the worker's own transforms (:mod:`streams.harness.bench_predict`, not the
+    waits for, predicted with the worker's own transforms (:mod:`streams.harness.bench.predict`, not the
     oracle: a benchmark times the worker, the tests judge it)."""
-    from streams.harness.bench_predict import Curating, predict
+    from streams.harness.bench.predict import Curating, predict
 
     cur = settings.curate
     max_tokens = min(settings.chunk.max_tokens, embedder.max_tokens)
@@ -124,7 +124,7 @@ def offer(worker: Any, client: Any, tenant: str, events: Sequence[AnyEvent], exp
     return Offered(took, took if first_s is None else first_s, start - submitted)
 
 
-def _fresh_worker(settings: Settings, logs: Path, **extra: str) -> Any:
+def fresh_worker(settings: Settings, logs: Path, **extra: str) -> Any:
     """A worker on fresh topics, collection and embedding cache: nothing is pre-computed."""
     from streams.harness.worker_process import Worker
 
@@ -157,7 +157,7 @@ def run(settings: Settings, docs: int = 8, app_events: int = 600, freshness_s: f
     f["ceiling_app_texts_s"] = ceiling(embedder, app_texts)
 
     client = connect(settings.weaviate)
-    worker = _fresh_worker(settings, logs)
+    worker = fresh_worker(settings, logs)
     try:
         took, f["doc_first_s"], f["doc_setup_s"] = offer(worker, client, "bench-docs", doc_events, len(doc_texts),
                                                          label="documents", first=dict(per_article))
@@ -198,7 +198,7 @@ def freshness(settings: Settings, client: Any, logs: Path, rate: float, seconds:
     from connectors import datasets
 
     events = datasets.jeopardy_events(f"bench-{name}", min(max(20, int(rate * seconds)), 1000))
-    worker = _fresh_worker(settings, logs)
+    worker = fresh_worker(settings, logs)
     try:
         say(f"[bench] freshness: {len(events)} app events offered at {rate:.0f}/s")
         offer(worker, client, f"bench-{name}", events, len(events), rate=rate, label="freshness")

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from schemas import AnyEvent, AppEventEnvelope, DocumentEvent, SensorEvent
 from streams.harness.oracle import object_id
 from streams.transforms.chunk import Chunk, chunk_text
-from streams.transforms.curate.fingerprint import content_key, differs_in_facts, jaccard
-from streams.transforms.curate.pii import redact
-from streams.transforms.curate.quality import QualityRules, quality_issue
+from streams.transforms.curate.facts import differs_in_facts
+from streams.transforms.curate.judge import QualityRules, quality_issue
+from streams.transforms.curate.redact import redact
+from streams.transforms.fingerprint import dedup_key, jaccard
 from streams.transforms.render import render
 
 
@@ -46,7 +47,7 @@ class Curating:
         if quality_issue(judged, self.rules) is not None:
             return False
         for other_entity, other in self.kept.get(tenant, []):
-            same = content_key(other) == content_key(basis) or jaccard(other, basis) >= self.near_threshold
+            same = dedup_key(other) == dedup_key(basis) or jaccard(other, basis) >= self.near_threshold
             if other_entity != entity and same and not differs_in_facts(other, basis):
                 return False
         self.kept.setdefault(tenant, []).append((entity, basis))

@@ -19,7 +19,7 @@ from quixstreams import Application
 from quixstreams.sinks import BatchingSink, SinkBatch
 
 from streams.embed.base import Embedder
-from streams.harness.peer_kafka import Chunker, Piece, insert, pieces
+from streams.harness.bench.peers.kafka import Chunker, Piece, insert, pieces
 from streams.settings import Settings
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from connectors.producer import Producer
 from schemas import AnyEvent
-from streams.harness.demo_stream import TENANT, background_events, burst_events, planted_facts
+from streams.harness.demo.stream import TENANT, background_events, burst_events, planted_facts
 from streams.harness.worker_process import Worker
 from streams.observe.console import show
 from streams.retrieve.search import Hit

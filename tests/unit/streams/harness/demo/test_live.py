@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from schemas import SensorEvent, SensorReading
-from streams.harness.demo import explain_late, mentions, worker_line
+from streams.harness.demo.live import explain_late, mentions, worker_line
 from streams.transforms.render import render_sensor
 
 pytestmark = pytest.mark.unit

@@ -1,6 +1,6 @@
 import pytest
 
-from streams.harness.bench import report
+from streams.harness.bench.throughput import report
 
 pytestmark = pytest.mark.unit
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemas import AnyEvent
-from streams.harness.bench import _fresh_worker, expected_records, offer
+from streams.harness.bench.throughput import expected_records, fresh_worker, offer
 from streams.observe.console import say
 from streams.settings import Settings
 
@@ -80,7 +80,7 @@ def curation_gain(settings: Settings, events: Sequence[AnyEvent], expect_on: int
         for label, extra, expect in (("on", {}, expect_on),
                                      ("off", {"HEADWATER_CURATE__ENABLED": "false",
                                               "HEADWATER_CURATE__CACHE_ENABLED": "false"}, len(events))):
-            w = _fresh_worker(settings, logs, **extra)
+            w = fresh_worker(settings, logs, **extra)
             try:
                 took, _, _ = offer(w, client, "bench-curate", events, expect, label=f"curation {label}")
                 out[f"curation_{label}_events_s"] = len(events) / took

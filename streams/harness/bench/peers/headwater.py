@@ -2,7 +2,7 @@
 
 The worker loads the embedder from the same settings as the bench (same model, same
 backend), on a fresh embedding cache, so nothing is pre-computed. The clock stops when it
-stored the count :func:`streams.harness.bench.expected_records` predicts: with curation on
+stored the count :func:`streams.harness.bench.throughput.expected_records` predicts: with curation on
 (the default), copies and low-quality chunks never reach the index.
 """
 
@@ -15,7 +15,8 @@ from typing import Any
 
 from connectors import kafka_admin
 from streams.embed.base import Embedder
-from streams.harness import peer_kafka as pk
+from streams.harness.bench.peers import kafka as pk
+from streams.harness.bench.peers.job import PARTITIONS, Job, SystemRun
 from streams.observe.console import say
 from streams.settings import Settings
 
@@ -34,15 +35,14 @@ class WorkerPeer:
         self._stop.set()
 
 
-def headwater(settings: Settings, client: Any, embedder: Embedder, job: Any, label: str) -> Any:
-    """One worker, one job: the :class:`~streams.harness.bench_peers.Outcome`; the collection is kept."""
-    from streams.harness.bench import _fresh_worker, expected_records
-    from streams.harness.bench_peers import PARTITIONS, Outcome
+def headwater(settings: Settings, client: Any, embedder: Embedder, job: Job, label: str) -> SystemRun:
+    """One worker, one job: the :class:`~streams.harness.bench.peers.job.SystemRun`; the collection is kept."""
+    from streams.harness.bench.throughput import expected_records, fresh_worker
 
     logs = settings.stack.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     expected = len(expected_records(job.events, embedder, settings))
-    worker = _fresh_worker(settings, logs)
+    worker = fresh_worker(settings, logs)
     w = worker.settings
     tenant = job.events[0].tenant
     try:
@@ -60,5 +60,5 @@ def headwater(settings: Settings, client: Any, embedder: Embedder, job: Any, lab
         worker.kill(signal.SIGTERM)
         kafka_admin.delete_topics(settings.kafka, [*w.topics.inputs(), w.topics.dead_letter])
     stored = pk.count(client, w.weaviate.collection, tenant)
-    return Outcome(label, job.corpus, len(job.events), stored, expected, job.mb, took, w.weaviate.collection, tenant,
+    return SystemRun(label, job.corpus, len(job.events), stored, expected, job.mb, took, w.weaviate.collection, tenant,
                    backend=embedder.model_id)

@@ -27,18 +27,18 @@ from confluent_kafka import Producer as KafkaProducer
 
 from connectors.producer import producer_config
 from schemas import AnyEvent, AppEvent, AppEventEnvelope, DocumentEvent, SensorEvent, SensorReading
-from streams.harness import cpu
+from streams.harness.bench import cpu
 from streams.observe.console import say
 from streams.observe.metrics import percentile
 from streams.settings import Settings
 
 
 def _worker(settings: Settings, **overrides: str) -> Any:
-    from streams.harness.bench import _fresh_worker
+    from streams.harness.bench.throughput import fresh_worker
 
     logs = settings.stack.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    return _fresh_worker(settings, logs, **overrides)
+    return fresh_worker(settings, logs, **overrides)
 
 
 def _stop(w: Any) -> None:

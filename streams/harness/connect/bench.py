@@ -55,8 +55,8 @@ from connectors.replay_source import PRESETS, ReplaySource, preset
 from connectors.simulate_source import SensorFleet, SimulateSource
 from connectors.source import Source, SourceItem, run_source
 from schemas import encode, message_key
-from streams.harness.connect_kit import SMALL, WINDOW, Result, _Case, _fresh_topics, _producer
-from streams.harness.connect_live import _http, _mqtt
+from streams.harness.connect.kit import SMALL, WINDOW, Result, _Case, _fresh_topics, _producer
+from streams.harness.connect.live import _http, _mqtt
 from streams.observe.console import say
 
 __all__ = ["format_table", "run"]

@@ -1,0 +1,1 @@
+"""``headwater chaos``: a seeded stream under faults (:mod:`.run`), each fault timed and checked (:mod:`.faults`)."""

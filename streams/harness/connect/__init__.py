@@ -1,0 +1,1 @@
+"""``headwater connect bench``: how fast each connector moves events into Kafka (:mod:`.bench`)."""

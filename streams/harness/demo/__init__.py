@@ -1,0 +1,1 @@
+"""``headwater demo``: the live demo (:mod:`.live`) and what it streams (:mod:`.stream`)."""
