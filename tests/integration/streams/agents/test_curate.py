@@ -70,7 +70,9 @@ def small_edit(text: str, rnd: random.Random) -> str:
     Never a name, number or code: "Smith" -> "Smiths" is another fact, and the worker keeps it.
     """
     words = text.split()
-    plain = [i for i, w in enumerate(words) if w.isalpha() and w.islower()] or [len(words) - 1]
+    # Long enough to be no negation ("not") and not a unit: the word after a number is one ("49 to").
+    plain = [i for i, w in enumerate(words) if w.isalpha() and w.islower() and len(w) >= 5
+             and not (i and any(c.isdigit() for c in words[i - 1]))] or [len(words) - 1]
     i = rnd.choice(plain)
     words[i] = words[i] + "s" if rnd.random() < 0.5 else words[i].upper()
     return " ".join(words) + " !"
