@@ -51,7 +51,7 @@ def facts(pairs: int, seed: int | None) -> None:
     """How the near-dup fact rule judges near copies of real text: precision and recall per edit kind."""
     import random
 
-    from streams.harness.fact_corpus import measure, table
+    from streams.harness.bench.fact_corpus import measure, table
     from streams.transforms.curate.facts import differs_in_facts
 
     click.echo(table(measure(differs_in_facts, n=pairs, seed=random.randrange(2**32) if seed is None else seed)))

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.chunk import ChunkRecord
-from streams.harness.fact_corpus import DIFFERENT, SAME, measure, pairs, real_texts, table
+from streams.harness.bench.fact_corpus import DIFFERENT, SAME, measure, pairs, real_texts, table
 from streams.transforms.curate.dedup import find_duplicates
 from streams.transforms.curate.facts import differs_in_facts
 from streams.transforms.fingerprint import dedup_key, lsh_bands
