@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from streams.harness import fact_edits as e
+from streams.harness.bench import fact_edits as e
 
 DIFFERENT: dict[str, e.Edit] = {"negation": e.negation, "name": e.name, "code": e.code, "number": e.number,
                                 "unit": e.unit, "date": e.date}
