@@ -1,7 +1,7 @@
 """Files source: text, Markdown, HTML and PDF files (or folders of them) as document events.
 
 Input: paths, each a file or a folder (searched recursively; hidden files and folders are
-skipped). Output: :class:`~connectors.source.SourceItem` s for
+skipped). Output: :class:`~connectors.source.Incoming` s for
 :func:`~connectors.source.run_source`: one ``DocumentEvent`` upsert per file and, with
 ``watch``, an upsert for every new or changed file and a ``Document(deleted=True)`` event
 for every deleted one, until ``stop`` is set.
@@ -49,7 +49,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from connectors.parsers import MAX_FILE_BYTES, SUFFIXES, Extracted, ExtractError, extract_text, verbatim
-from connectors.source import SourceItem, utcnow
+from connectors.source import Incoming, utcnow
 from schemas import LIMIT_ENV, MAX_EVENT_BYTES, DocumentEvent, InvalidEvent, encode, oversize_reason, validate_obj
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,7 @@ def _event(event_id: str, when: datetime, payload: dict[str, object], source: st
 
 
 def file_item(path: Path, state: FileState, data: bytes, *, version: int, source: str, tenant: str,
-              max_event_bytes: int = MAX_EVENT_BYTES) -> SourceItem:
+              max_event_bytes: int = MAX_EVENT_BYTES) -> Incoming:
     """``upsert_event`` as a source item, or an error item naming the file and the reason (pure)."""
     try:
         event = upsert_event(path, state, data, version=version, source=source, tenant=tenant,
@@ -190,12 +190,12 @@ def file_item(path: Path, state: FileState, data: bytes, *, version: int, source
     except InvalidEvent as exc:
         reason = exc.reason if str(path) in exc.reason else f"{exc.reason} (file {path})"
         return _error_item(path, state, reason)
-    return SourceItem(event=event)
+    return Incoming(event=event)
 
 
-def _error_item(path: Path, state: FileState, reason: str) -> SourceItem:
+def _error_item(path: Path, state: FileState, reason: str) -> Incoming:
     ref = {"path": str(path), "doc_id": state.doc_id, "size": state.size}
-    return SourceItem(raw=json.dumps(ref).encode(), error=reason)
+    return Incoming(raw=json.dumps(ref).encode(), error=reason)
 
 
 # --- the source -------------------------------------------------------------------------------
@@ -223,10 +223,10 @@ class FilesSource:
                                                                              "errors"), 0))
     _versions: dict[str, int] = field(default_factory=dict, repr=False)
 
-    def __aiter__(self) -> AsyncIterator[SourceItem]:
+    def __aiter__(self) -> AsyncIterator[Incoming]:
         return self._items()
 
-    async def _items(self) -> AsyncIterator[SourceItem]:
+    async def _items(self) -> AsyncIterator[Incoming]:
         known: Snapshot = {}
         while True:
             current = await asyncio.to_thread(scan, self.roots, self.id_root)
@@ -252,7 +252,7 @@ class FilesSource:
             return False
         return True
 
-    def _read(self, path: Path, state: FileState) -> SourceItem | None:
+    def _read(self, path: Path, state: FileState) -> Incoming | None:
         self.counters["files"] += 1
         if state.size > self.max_bytes:
             return self._count(_error_item(path, state, f"oversize: {path} has {state.size} bytes, more than "
@@ -270,11 +270,11 @@ class FilesSource:
         return self._count(file_item(path, state, data, version=version, source=self.source,
                                      tenant=self.tenant, max_event_bytes=self.max_event_bytes))
 
-    def _deleted(self, path: Path, state: FileState) -> SourceItem:
+    def _deleted(self, path: Path, state: FileState) -> Incoming:
         now = self.clock()
         version = self._next_version(state.doc_id, int(now.timestamp() * 1000))
         self.counters["deletes"] += 1
-        return SourceItem(event=delete_event(path, state.doc_id, version=version, now=now,
+        return Incoming(event=delete_event(path, state.doc_id, version=version, now=now,
                                              source=self.source, tenant=self.tenant))
 
     def _next_version(self, doc_id: str, wanted: int) -> int:
@@ -282,6 +282,6 @@ class FilesSource:
         self._versions[doc_id] = version
         return version
 
-    def _count(self, item: SourceItem) -> SourceItem:
+    def _count(self, item: Incoming) -> Incoming:
         self.counters["upserts" if item.event is not None else "errors"] += 1
         return item

@@ -29,10 +29,10 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from connectors.source import utcnow
 from schemas import AnyEvent
 
-__all__ = ["API_KEY", "BEARER", "Authorize", "Caller", "audit_denied", "check_global_keys", "check_tenants",
-           "given_key", "require_caller"]
+__all__ = ["API_KEY", "BEARER", "Authorize", "Caller", "check_global_keys", "check_tenants", "given_key",
+           "log_denied", "require_caller"]
 
-AUDIT = logging.getLogger("headwater.audit.access")  # schemas.access.AUDIT_LOGGER
+ACCESS_LOG = logging.getLogger("headwater.audit.access")  # schemas.access.AUDIT_LOGGER
 
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="One of HEADWATER_HTTP__API_KEYS")
 BEARER = HTTPBearer(auto_error=False, description="Authorization: Bearer <one of HEADWATER_HTTP__API_KEYS>")
@@ -52,23 +52,23 @@ class Caller(Protocol):
 Authorize = Callable[[str | None], Caller | None]
 
 
-def audit_denied(who: str, reason: str, status: int, tenant: str | None = None, action: str = "ingest") -> None:
-    """One audit line (the format of ``schemas.access.audit_line``); names and reasons only."""
-    AUDIT.warning(json.dumps({"who": who, "action": action, "outcome": "denied", "when": utcnow().isoformat(),
+def log_denied(who: str, reason: str, status: int, tenant: str | None = None, action: str = "ingest") -> None:
+    """One access-log line (the format of ``schemas.access.audit_line``); names and reasons only."""
+    ACCESS_LOG.warning(json.dumps({"who": who, "action": action, "outcome": "denied", "when": utcnow().isoformat(),
                               "tenant": tenant, "reason": reason, "status": status}, sort_keys=True))
 
 
 def require_caller(authorize: Authorize, given: str | None) -> Caller:
-    """The principal of key ``given``; 401 (unknown or missing key) or 403 (no ingest scope), audited."""
+    """The principal of key ``given``; 401 (unknown or missing key) or 403 (no ingest scope), logged."""
     caller = authorize(given)
     if caller is None:
         reason = ("missing or unknown API key: send Authorization: Bearer <key> with a key from "
                   "`headwater keys create NAME --tenant T --scope ingest`")
-        audit_denied("anonymous", reason, 401)
+        log_denied("anonymous", reason, 401)
         raise HTTPException(401, reason, headers={"WWW-Authenticate": "Bearer"})
     if not caller.may("ingest"):
         reason = f"key {caller.name!r} lacks the 'ingest' scope"
-        audit_denied(caller.name, reason, 403)
+        log_denied(caller.name, reason, 403)
         raise HTTPException(403, reason)
     return caller
 
@@ -80,7 +80,7 @@ def check_tenants(caller: Caller, events: Sequence[AnyEvent]) -> None:
         return
     for tenant in sorted({e.tenant for _, e in foreign}):
         deletes = any(getattr(e.payload, "deleted", False) for _, e in foreign if e.tenant == tenant)
-        audit_denied(caller.name, f"may not write tenant {tenant!r}", 403, tenant, "delete" if deletes else "ingest")
+        log_denied(caller.name, f"may not write tenant {tenant!r}", 403, tenant, "delete" if deletes else "ingest")
     raise HTTPException(403, [{"index": i, "tenant": e.tenant, "msg": f"key {caller.name!r} may not write tenant "
                                                                      f"{e.tenant!r}"} for i, e in foreign])
 

@@ -1,7 +1,7 @@
 """MQTT source: sensor readings published to an MQTT broker, as sensor events.
 
 Input: messages on ``settings.mqtt_source.topics`` (subscribed with QoS 1). Output:
-:class:`~connectors.source.SourceItem` s for :func:`~connectors.source.run_source`: a
+:class:`~connectors.source.Incoming` s for :func:`~connectors.source.run_source`: a
 ``SensorEvent`` per message on ``topics.sensor``, a dead letter per malformed message.
 
 Semantics:
@@ -52,7 +52,7 @@ from connectors.config import MqttSettings, MqttSourceSettings, TopicSettings
 from connectors.dead_letter import Redact
 from connectors.mqtt_map import map_payload
 from connectors.producer import Producer
-from connectors.source import SourceItem, run_source, utcnow
+from connectors.source import Incoming, run_source, utcnow
 from schemas import MAX_EVENT_BYTES, InvalidEvent, oversize_reason
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class MqttSource:
                                       "disconnects"), 0)
         self._lock = threading.Lock()
         self._generation = 0
-        self._queue: asyncio.Queue[SourceItem] | None = None
+        self._queue: asyncio.Queue[Incoming] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: mqtt.Client | None = None
         self.subscribed = threading.Event()
@@ -156,10 +156,10 @@ class MqttSource:
         raise MqttUnreachable(f"the MQTT broker at {where} {why}; check HEADWATER_MQTT__USERNAME / "
                               "HEADWATER_MQTT__PASSWORD and the broker's log")
 
-    async def _items(self, stop: asyncio.Event) -> AsyncIterator[SourceItem]:
+    async def _items(self, stop: asyncio.Event) -> AsyncIterator[Incoming]:
         assert self._queue is not None
         stopping = asyncio.ensure_future(stop.wait())
-        getting: asyncio.Future[SourceItem] | None = None
+        getting: asyncio.Future[Incoming] | None = None
         try:
             while True:
                 getting = asyncio.ensure_future(self._queue.get())
@@ -219,23 +219,23 @@ class MqttSource:
         except RuntimeError:  # the loop is closed (stopping): unacknowledged, so the broker redelivers it
             log.warning("mqtt message arrived while stopping; the broker will deliver it again")
 
-    def _item(self, topic: str, payload: bytes, ack: Callable[[], Any]) -> SourceItem:
+    def _item(self, topic: str, payload: bytes, ack: Callable[[], Any]) -> Incoming:
         """The event of one message, or a dead-letter item: whatever the payload, never an exception,
         because an exception here would end paho's network thread and, with it, the intake."""
         if len(payload) > self._max_bytes:
-            return SourceItem(raw=payload, error=f"mqtt: topic {topic!r}: "
+            return Incoming(raw=payload, error=f"mqtt: topic {topic!r}: "
                               + oversize_reason("the payload", len(payload), self._max_bytes), ack=ack)
         c = self.config
         try:
             event = map_payload(topic, payload, pattern=c.topic_pattern, source=c.source, tenant=c.tenant,
                                 now=self.clock())
         except InvalidEvent as exc:
-            return SourceItem(raw=payload, error=exc.reason, ack=ack)
+            return Incoming(raw=payload, error=exc.reason, ack=ack)
         except Exception as exc:  # noqa: BLE001 - a bug for one payload must not stop the next ones
             log.exception("mqtt payload mapping failed", extra={"topic": topic})
-            return SourceItem(raw=payload, error=f"mqtt: topic {topic!r}: cannot map the payload "
+            return Incoming(raw=payload, error=f"mqtt: topic {topic!r}: cannot map the payload "
                               f"({type(exc).__name__}: {exc})", ack=ack)
-        return SourceItem(event=event, ack=ack)
+        return Incoming(event=event, ack=ack)
 
     def _acker(self, client: mqtt.Client, mid: int, qos: int, generation: int) -> Callable[[], Any]:
         async def ack() -> None:

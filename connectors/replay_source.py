@@ -1,7 +1,7 @@
 """Replay source: a CSV, JSONL or JSON file (or a folder of text files) as typed events.
 
 Input: a file and a :class:`ReplayMapping` (which column becomes which payload field).
-Output: :class:`~connectors.source.SourceItem` s for :func:`~connectors.source.run_source`,
+Output: :class:`~connectors.source.Incoming` s for :func:`~connectors.source.run_source`,
 at a fixed rate (events/s) or as fast as Kafka takes them.
 
 Semantics:
@@ -36,7 +36,7 @@ from typing import Any, Literal, TextIO
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.replay_rows import Row, count_records, read_records
-from connectors.source import SourceItem
+from connectors.source import Incoming
 from schemas import AnyEvent, InvalidEvent, Kind, validate_obj
 
 __all__ = ["PRESETS", "Pacer", "ProgressLine", "ReplayMapping", "Row", "ReplaySource", "RowError",
@@ -173,16 +173,16 @@ def _parse_time(value: Any, fmt: str | None) -> datetime:
     return datetime.strptime(str(value), fmt)  # naive: the caller reads it as UTC
 
 
-def items_for(record: Row, mapping: ReplayMapping, *, name: str, tenant: str) -> list[SourceItem]:
+def items_for(record: Row, mapping: ReplayMapping, *, name: str, tenant: str) -> list[Incoming]:
     """The source items of one record: its events, or one error item naming row and line."""
     where = f"replay: {name} row {record.row} ({record.where})"
     if record.data is None:
-        return [SourceItem(raw=record.raw, error=f"{where}: {record.error}")]
+        return [Incoming(raw=record.raw, error=f"{where}: {record.error}")]
     try:
         events = map_record(mapping, record.data, record.row, name=name, tenant=tenant)
     except RowError as exc:
-        return [SourceItem(raw=record.raw, error=f"{where}: {exc}")]
-    return [SourceItem(event=e) for e in events]
+        return [Incoming(raw=record.raw, error=f"{where}: {exc}")]
+    return [Incoming(event=e) for e in events]
 
 
 @dataclass
@@ -197,14 +197,14 @@ class ReplaySource:
     rate: float | None = None
     limit: int | None = None
 
-    def __aiter__(self) -> AsyncIterator[SourceItem]:
+    def __aiter__(self) -> AsyncIterator[Incoming]:
         return self._items()
 
     def total(self) -> int:
         """Items this replay yields when no row is bad (bad rows yield one error item each)."""
         return count_records(self.path, self.limit) * self.mapping.events_per_row
 
-    async def _items(self) -> AsyncIterator[SourceItem]:
+    async def _items(self) -> AsyncIterator[Incoming]:
         pace = Pacer(self.rate)
         for record in itertools.islice(read_records(self.path), self.limit):
             for item in items_for(record, self.mapping, name=self.name, tenant=self.tenant):

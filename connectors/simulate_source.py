@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from connectors.replay_source import Pacer
-from connectors.source import SourceItem
+from connectors.source import Incoming
 from schemas import AnyEvent, AppEvent, AppEventEnvelope, SensorEvent, SensorReading
 
 __all__ = ["METRICS", "AppStream", "MetricSpec", "SensorFleet", "SimulateSource", "interleave"]
@@ -171,11 +171,11 @@ class SimulateSource:
                  count: int | None = None) -> None:
         self._events, self.rate, self.count = events, rate, count
 
-    def __aiter__(self) -> AsyncIterator[SourceItem]:
+    def __aiter__(self) -> AsyncIterator[Incoming]:
         return self._items()
 
-    async def _items(self) -> AsyncIterator[SourceItem]:
+    async def _items(self) -> AsyncIterator[Incoming]:
         pace = Pacer(self.rate)
         for event in itertools.islice(self._events, self.count):
             await pace.tick()
-            yield SourceItem(event=event)
+            yield Incoming(event=event)

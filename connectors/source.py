@@ -1,6 +1,6 @@
 """Sources: anything that yields events, and the one loop that moves them into Kafka.
 
-Input: a :class:`Source` (an async iterable of :class:`SourceItem`). Output: each valid
+Input: a :class:`Source` (an async iterable of :class:`Incoming`). Output: each valid
 event on its kind's topic (``topics.sensor`` / ``.app`` / ``.document``), each invalid
 item on ``topics.dead_letter`` with its reason.
 
@@ -35,7 +35,7 @@ from connectors.dead_letter import Redact, send_dead_letter
 from connectors.producer import Delivered, DeliveryFailed, Producer
 from schemas import AnyEvent, encode, message_key, oversize_reason
 
-__all__ = ["Progress", "Source", "SourceItem", "run_source", "utcnow"]
+__all__ = ["Incoming", "Progress", "Source", "run_source", "utcnow"]
 
 Progress = Callable[[dict[str, int]], None]
 
@@ -46,8 +46,8 @@ def utcnow() -> datetime:
 
 
 @dataclass(frozen=True)
-class SourceItem:
-    """One item of a source: an ``event``, or an ``error`` (one line) with the ``raw`` bytes it came from.
+class Incoming:
+    """What a source yields: an ``event``, or an ``error`` (one line) with the ``raw`` bytes it came from.
 
     ``ack``, when set, tells the source the item is safely in Kafka (e.g. commit a file
     position, ack an MQTT message).
@@ -60,9 +60,9 @@ class SourceItem:
 
 
 class Source(Protocol):
-    """Yields :class:`SourceItem` s; ends when the source is exhausted (a live source never ends)."""
+    """Yields :class:`Incoming` s; ends when the source is exhausted (a live source never ends)."""
 
-    def __aiter__(self) -> AsyncIterator[SourceItem]: ...
+    def __aiter__(self) -> AsyncIterator[Incoming]: ...
 
 
 async def run_source(source: Source, producer: Producer, topics: TopicSettings,
@@ -123,7 +123,7 @@ class _DeadLetters:
                                redact_text=self.redact_text)
 
 
-async def _deliver(item: SourceItem, producer: Producer, topics: TopicSettings, counts: dict[str, int],
+async def _deliver(item: Incoming, producer: Producer, topics: TopicSettings, counts: dict[str, int],
                    retries: int, dead: _DeadLetters) -> None:
     if item.event is None:
         await dead.send(item.raw, None, item.error or "source: item carries neither an event nor an error")

@@ -117,7 +117,7 @@ def weaviate_client(settings: Settings) -> Iterator[object]:
 
 @pytest.fixture
 def client(worker: object) -> Iterator[object]:
-    """A Weaviate client for the module's ``worker`` fixture (defined by the test module)."""
+    """A Weaviate client for the module's ``worker`` fixture (tests/integration/streams/conftest.py)."""
     from connectors.weaviate.client import connect
 
     c = connect(worker.settings.weaviate)  # type: ignore[attr-defined]

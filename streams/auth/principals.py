@@ -1,6 +1,6 @@
-"""From a request's ``Authorization`` header to a principal, and the access audit log.
+"""From a request's ``Authorization`` header to a principal, and the access log.
 
-The audit log is the logger ``headwater.audit.access``: one JSON line per denied request and
+The access log is the logger ``headwater.audit.access``: one JSON line per denied request and
 per admin action (who by key name, what, when, tenant, outcome, reason), never a key or a body.
 """
 
@@ -30,9 +30,9 @@ def authenticator(store: KeyStore) -> Callable[[str | None], Principal | None]:
     return store.lookup
 
 
-def audit(who: str, action: Action, outcome: Outcome, *, tenant: str | None = None, reason: str = "",
+def log_access(who: str, action: Action, outcome: Outcome, *, tenant: str | None = None, reason: str = "",
           **fields: Any) -> None:
-    """Write one audit line, at WARNING: the default logging level must never drop the audit."""
+    """Write one access-log line, at WARNING: the default logging level must never drop it."""
     line = audit_line(who=who, action=action, outcome=outcome, when=datetime.now(UTC), tenant=tenant,
                       reason=reason, **fields)
     log.warning(line)

@@ -1,7 +1,7 @@
 """``headwater keys``: create, list, rotate and revoke API keys (README: "Access control").
 
 A new key is printed once, as the last line of ``create`` and ``rotate``; only its salted hash
-is stored. Every change is written to the access audit log with the key's name, never the key.
+is stored. Every change is written to the access log with the key's name, never the key.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ def keys() -> None:
 @click.option("--group", "groups", multiple=True, help="A group the holder belongs to, for document readers.")
 def create(name: str, tenants: tuple[str, ...], scopes: tuple[str, ...], groups: tuple[str, ...]) -> None:
     """Create a key for NAME (replacing NAME's key if it has one); prints the key last, once."""
-    from streams.auth import audit, key_store
+    from streams.auth import key_store, log_access
 
     key = key_store(Settings()).create(name, tenants, scopes, groups)  # type: ignore[arg-type]  # click.Choice
-    audit(name, "key.create", "allowed", tenants=sorted(tenants), scopes=sorted(scopes), groups=sorted(groups))
+    log_access(name, "key.create", "allowed", tenants=sorted(tenants), scopes=sorted(scopes), groups=sorted(groups))
     click.echo(f"created key for {name!r}; store it now, it is not shown again:", err=True)
     click.echo(key)
 
@@ -48,13 +48,13 @@ def list_keys() -> None:
 @click.argument("name")
 def rotate(name: str) -> None:
     """A new key for NAME with the same grants; the old key is refused from now on."""
-    from streams.auth import UnknownKey, audit, key_store
+    from streams.auth import UnknownKey, key_store, log_access
 
     try:
         key = key_store(Settings()).rotate(name)
     except UnknownKey:
         raise click.ClickException(f"no key named {name!r} (see `headwater keys list`)") from None
-    audit(name, "key.rotate", "allowed")
+    log_access(name, "key.rotate", "allowed")
     click.echo(f"rotated the key of {name!r}; the old one is refused now. The new key:", err=True)
     click.echo(key)
 
@@ -63,11 +63,11 @@ def rotate(name: str) -> None:
 @click.argument("name")
 def revoke(name: str) -> None:
     """Delete NAME's key: running servers refuse it at the next request."""
-    from streams.auth import UnknownKey, audit, key_store
+    from streams.auth import UnknownKey, key_store, log_access
 
     try:
         key_store(Settings()).revoke(name)
     except UnknownKey:
         raise click.ClickException(f"no key named {name!r} (see `headwater keys list`)") from None
-    audit(name, "key.revoke", "allowed")
+    log_access(name, "key.revoke", "allowed")
     click.echo(f"revoked the key of {name!r}")

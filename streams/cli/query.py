@@ -145,7 +145,7 @@ def _load_model(s: Settings) -> Any:
 def _local_scope(s: Settings, req: Any, key: str | None) -> tuple[Any, list[str] | None]:
     """The request with the tenant the caller may search, and its reader tags (None: no filter)."""
     from streams.auth import Denied, key_store
-    from streams.retrieve.access import search_scope
+    from streams.retrieve.scope import search_scope
 
     principal = None
     if key and not s.auth.anonymous:

@@ -3,7 +3,7 @@
 Input: the request's ``Authorization`` header and its :class:`SearchRequest`. Output: the request
 to run (its tenant decided by the key) and the reader tags its hits must carry, or an
 ``HTTPException`` (401 no valid key, 403 not allowed, 429 too fast with ``Retry-After``) after
-one audit line. With ``auth.anonymous`` nothing is checked and no reader filter applies.
+one access-log line. With ``auth.anonymous`` nothing is checked and no reader filter applies.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Annotated
 from fastapi import HTTPException, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from streams.auth import Denied, KeyStore, RateLimiter, audit, bearer_token
+from streams.auth import Denied, KeyStore, RateLimiter, bearer_token, log_access
 from streams.auth.principals import ANONYMOUS
 from streams.auth.ratelimit import retry_after
-from streams.retrieve.access import search_scope
+from streams.retrieve.scope import search_scope
 from streams.retrieve.search import SearchRequest
 from streams.settings import Settings
 
@@ -64,7 +64,7 @@ class SearchGuard:
 
     @staticmethod
     def _refuse(who: str, denied: Denied, headers: dict[str, str] | None = None) -> None:
-        audit(who, "search", "denied", tenant=denied.tenant, reason=denied.reason, status=denied.status)
+        log_access(who, "search", "denied", tenant=denied.tenant, reason=denied.reason, status=denied.status)
         if denied.status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
         raise HTTPException(denied.status, denied.reason, headers=headers)

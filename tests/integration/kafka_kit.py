@@ -1,4 +1,4 @@
-"""Per-test Kafka topics and a read-back helper for the connector tests."""
+"""Per-test Kafka topics and read-back helpers (decoded records, or raw messages) for the connector tests."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, Message
 
 from connectors import kafka_admin
 from streams.settings import Settings
@@ -70,3 +70,30 @@ def _poll_into(consumer: Consumer, out: list[Consumed]) -> None:
 def count(settings: Settings, topic: str) -> int:
     """How many records ``topic`` holds now (sum of high watermarks; exact right after a produce)."""
     return kafka_admin.count(settings.kafka, topic)
+
+
+def consume(settings: Settings, topic: str, n: int, timeout_s: float = 30) -> list[Message]:
+    """The first ``n`` records of ``topic`` (all partitions, from the start)."""
+    c = Consumer({"bootstrap.servers": settings.kafka.bootstrap_servers,
+                  "group.id": f"check-{topic}-{time.time_ns()}", "auto.offset.reset": "earliest",
+                  "enable.auto.commit": False})
+    c.subscribe([topic])
+    out: list[Message] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(out) < n and time.monotonic() < deadline:
+            msg = c.poll(0.5)
+            if msg is not None and msg.error() is None:
+                out.append(msg)
+    finally:
+        c.close()
+    return out
+
+
+def headers_of(msg: Message) -> dict[str, str]:
+    pairs: Any = msg.headers() or []  # list of (name, bytes) on a consumed record
+    return {k: v.decode() for k, v in pairs}
+
+
+def offset_of(msg: Message) -> int:
+    return int(msg.offset() or 0)

@@ -53,7 +53,7 @@ from typing import Any
 from connectors.files_source import FilesSource
 from connectors.replay_source import PRESETS, ReplaySource, preset
 from connectors.simulate_source import SensorFleet, SimulateSource
-from connectors.source import Source, SourceItem, run_source
+from connectors.source import Incoming, Source, run_source
 from schemas import encode, message_key
 from streams.harness.connect.kit import SMALL, WINDOW, Result, _Case, _fresh_topics, _producer
 from streams.harness.connect.live import _http, _mqtt
@@ -147,7 +147,7 @@ async def _source(s: Any, case: _Case, make: Callable[[], Source], label: str) -
                 "dead_lettered": counts["dead_lettered"]}
 
 
-async def _passes(make: Callable[[], Source], case: _Case) -> AsyncIterator[SourceItem]:
+async def _passes(make: Callable[[], Source], case: _Case) -> AsyncIterator[Incoming]:
     """The items of ``make()``, pass after pass (the same events again: idempotent downstream),
     until the time is up, the cap is reached or a pass yields nothing."""
     deadline, n = case.deadline(), 0

@@ -12,7 +12,7 @@ import pytest
 
 from connectors.producer import Producer
 from connectors.simulate_source import SensorFleet
-from connectors.source import SourceItem, run_source
+from connectors.source import Incoming, run_source
 from streams.settings import Settings
 from streams.stack.kafka import Kafka
 from tests.integration.kafka_kit import fresh_topics, read
@@ -28,17 +28,17 @@ class AckedFleet:
         self.rate = rate
         self.acked: list[str] = []
 
-    def __aiter__(self) -> AsyncIterator[SourceItem]:
+    def __aiter__(self) -> AsyncIterator[Incoming]:
         return self._items()
 
-    async def _items(self) -> AsyncIterator[SourceItem]:
+    async def _items(self) -> AsyncIterator[Incoming]:
         for e in self.events:
             await asyncio.sleep(1 / self.rate)
 
             async def ack(eid: str = e.event_id) -> None:
                 self.acked.append(eid)
 
-            yield SourceItem(event=e, ack=ack)
+            yield Incoming(event=e, ack=ack)
 
 
 async def _run_with_restart(s: Settings, kafka: Kafka, fleet: AckedFleet) -> dict[str, int]:

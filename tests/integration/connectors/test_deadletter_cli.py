@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from connectors.dead_letter import send_dead_letter
 from connectors.producer import Producer
-from connectors.source import SourceItem, run_source
+from connectors.source import Incoming, run_source
 from schemas import decode, validate_obj
 from streams.cli import main
 from streams.settings import Settings
@@ -36,7 +36,7 @@ def s(settings: Settings, unique: str) -> Iterator[Settings]:
 
 
 class _Items:
-    def __init__(self, *items: SourceItem) -> None:
+    def __init__(self, *items: Incoming) -> None:
         self.items = items
 
     async def _gen(self) -> Any:
@@ -56,7 +56,7 @@ def _dead_letter_bad_one(s: Settings) -> None:
     async def go() -> None:
         producer = Producer(s.kafka, client_id="test-deadletter")
         try:
-            await run_source(_Items(SourceItem(event=good), SourceItem(raw=json.dumps(BAD).encode(),
+            await run_source(_Items(Incoming(event=good), Incoming(raw=json.dumps(BAD).encode(),
                                                                       error=bad_reason)),
                              producer, s.topics, stage="http")
             await send_dead_letter(producer, s.topics.dead_letter, json.dumps(APP).encode(), b"default/shop",

@@ -18,7 +18,7 @@ from connectors.source import run_source
 from streams.cli.ingest import ingest
 from streams.settings import Settings
 from tests.integration.kafka_kit import Consumed, count, fresh_topics, read
-from tests.unit.connectors.test_files_source import minimal_pdf
+from tests.pdf_kit import minimal_pdf
 
 pytestmark = pytest.mark.integration
 

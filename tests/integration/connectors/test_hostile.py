@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +16,28 @@ from connectors import dead_letter_read
 from connectors.files_source import FilesSource
 from connectors.mqtt_source import MqttSource
 from connectors.producer import Producer
-from connectors.source import SourceItem, run_source
+from connectors.source import Incoming, run_source
 from schemas import SensorEvent, validate_obj
 from streams.agents.dead_letter import redactor
 from streams.settings import Settings
-from tests.integration.connectors.test_mqtt_source import Running, producer, pub, s, wait_for
+from tests.integration.connectors.mqtt_kit import Running, mqtt_settings, pub, wait_for
 from tests.integration.kafka_kit import count, read
 
 pytestmark = pytest.mark.integration
-__all__ = ["producer", "s"]  # fixtures: fresh topics, an MQTT config of this test's own, one producer
+
+
+@pytest.fixture
+def s(settings: Settings, unique: str) -> Iterator[Settings]:
+    with mqtt_settings(settings, unique) as fresh:
+        yield fresh
+
+
+@pytest.fixture
+def producer(s: Settings) -> Iterator[Producer]:
+    p = Producer(s.kafka, client_id="test-mqtt")
+    yield p
+    p.close()
+
 
 # (payload, what its dead letter's reason says)
 HOSTILE = [
@@ -129,11 +142,11 @@ class _Events:
     def __init__(self, *events: SensorEvent) -> None:
         self.events = events
 
-    async def _gen(self) -> AsyncIterator[SourceItem]:
+    async def _gen(self) -> AsyncIterator[Incoming]:
         for e in self.events:
-            yield SourceItem(event=e)
+            yield Incoming(event=e)
 
-    def __aiter__(self) -> AsyncIterator[SourceItem]:
+    def __aiter__(self) -> AsyncIterator[Incoming]:
         return self._gen()
 
 

@@ -10,32 +10,14 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Message
 
 from connectors.dead_letter import send_dead_letter
 from connectors.producer import Delivered, DeliveryFailed, Producer, QueueFull
 from schemas import AppEvent, AppEventEnvelope, decode, message_key
 from streams.settings import Settings
+from tests.integration.kafka_kit import consume, headers_of, offset_of
 
 pytestmark = pytest.mark.integration
-
-
-def consume(settings: Settings, topic: str, n: int, timeout_s: float = 30) -> list[Message]:
-    """The first ``n`` records of ``topic`` (all partitions, from the start)."""
-    c = Consumer({"bootstrap.servers": settings.kafka.bootstrap_servers,
-                  "group.id": f"check-{topic}-{time.time_ns()}", "auto.offset.reset": "earliest",
-                  "enable.auto.commit": False})
-    c.subscribe([topic])
-    out: list[Message] = []
-    deadline = time.monotonic() + timeout_s
-    try:
-        while len(out) < n and time.monotonic() < deadline:
-            msg = c.poll(0.5)
-            if msg is not None and msg.error() is None:
-                out.append(msg)
-    finally:
-        c.close()
-    return out
 
 
 @pytest.fixture
@@ -43,15 +25,6 @@ def producer(settings: Settings) -> Iterator[Producer]:
     p = Producer(settings.kafka, client_id="test-producer")
     yield p
     p.close()
-
-
-def headers_of(msg: Message) -> dict[str, str]:
-    pairs: Any = msg.headers() or []  # list of (name, bytes) on a consumed record
-    return {k: v.decode() for k, v in pairs}
-
-
-def offset_of(msg: Message) -> int:
-    return int(msg.offset() or 0)
 
 
 def test_send_round_trip_keeps_key_value_and_headers(settings: Settings, topic: str,

@@ -14,11 +14,11 @@ from confluent_kafka import Consumer, TopicPartition
 
 from connectors.producer import Producer
 from connectors.replay_source import ReplaySource, count_records, preset
-from connectors.source import SourceItem, run_source
+from connectors.source import Incoming, run_source
 from schemas import decode
 from streams.cli.connect import connect
 from streams.settings import Settings
-from tests.integration.connectors.test_producer import consume, headers_of, offset_of
+from tests.integration.kafka_kit import consume, headers_of, offset_of
 
 pytestmark = pytest.mark.integration
 
@@ -90,13 +90,13 @@ def test_ack_runs_once_per_item_after_kafka_confirmed(routed: Settings, topic: s
         acked.append(event_id)
 
     class Acking:
-        def __aiter__(self) -> AsyncIterator[SourceItem]:
+        def __aiter__(self) -> AsyncIterator[Incoming]:
             return self._items()
 
-        async def _items(self) -> AsyncIterator[SourceItem]:
+        async def _items(self) -> AsyncIterator[Incoming]:
             async for item in ReplaySource(path, mapping, name="jeopardy", tenant="acks", limit=50):
                 assert item.event is not None
-                yield SourceItem(event=item.event, ack=partial(ack, item.event.event_id))
+                yield Incoming(event=item.event, ack=partial(ack, item.event.event_id))
 
     counts = asyncio.run(run_source(Acking(), producer, routed.topics))
     assert counts == {"produced": 50, "dead_lettered": 0}

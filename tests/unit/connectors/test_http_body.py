@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 import pytest
 
 from connectors.http_body import BadBody, LineError, oversize, parse_body, validate_items
+from tests.unit.connectors.http_kit import sensor
 
 pytestmark = pytest.mark.unit
-
-
-def sensor(i: int = 0, **payload: Any) -> dict[str, Any]:
-    return {"kind": "sensor", "event_id": f"e{i}", "source": "test", "event_time": "2026-01-01T00:00:00Z",
-            "payload": {"device_id": "d", "metric": "m", "value": 1.0} | payload}
 
 
 def test_one_object() -> None:

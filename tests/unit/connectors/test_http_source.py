@@ -13,7 +13,7 @@ import pytest
 from connectors.config import HttpIngestSettings, KafkaSettings, TopicSettings
 from connectors.http_source import create_ingest_api
 from connectors.producer import Producer
-from tests.unit.connectors.test_http_body import sensor
+from tests.unit.connectors.http_kit import sensor
 
 pytestmark = pytest.mark.unit
 
@@ -102,12 +102,12 @@ def authorizing() -> Iterator[Any]:
     producer.close()
 
 
-def test_without_a_valid_key_ingest_is_401_and_audited(authorizing: Any, caplog: pytest.LogCaptureFixture) -> None:
+def test_without_a_valid_key_ingest_is_401_and_logged(authorizing: Any, caplog: pytest.LogCaptureFixture) -> None:
     for key in (None, "wrong"):
         r = _post_as(authorizing, _doc("hello there world"), key)
         assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
-    audits = [json.loads(r.getMessage()) for r in caplog.records if r.name == "headwater.audit.access"]
-    assert [(a["who"], a["outcome"], a["status"]) for a in audits] == [("anonymous", "denied", 401)] * 2
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "headwater.audit.access"]
+    assert [(a["who"], a["outcome"], a["status"]) for a in lines] == [("anonymous", "denied", 401)] * 2
     assert "wrong" not in caplog.text
 
 
@@ -123,5 +123,5 @@ def test_one_foreign_tenant_refuses_the_whole_request_and_names_it(authorizing: 
     r = _post_as(authorizing, [mine, delete], "a-key")
     assert r.status_code == 403, r.text
     assert r.json()["detail"] == [{"index": 1, "tenant": "b", "msg": "key 'alice' may not write tenant 'b'"}]
-    audits = [json.loads(r.getMessage()) for r in caplog.records if r.name == "headwater.audit.access"]
-    assert [(a["who"], a["action"], a["tenant"]) for a in audits] == [("alice", "delete", "b")]
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "headwater.audit.access"]
+    assert [(a["who"], a["action"], a["tenant"]) for a in lines] == [("alice", "delete", "b")]

@@ -24,7 +24,7 @@ from connectors.replay_source import (
     preset,
     read_records,
 )
-from connectors.source import SourceItem
+from connectors.source import Incoming
 from schemas import AppEventEnvelope, DocumentEvent, Kind, SensorEvent, encode
 
 pytestmark = pytest.mark.unit
@@ -35,8 +35,8 @@ WIDE = ReplayMapping(
 ROW = {"time": "2015-02-04 17:51:00", "V1": "23.18", "V2": "27.27"}
 
 
-def collect(source: ReplaySource) -> list[SourceItem]:
-    async def run() -> list[SourceItem]:
+def collect(source: ReplaySource) -> list[Incoming]:
+    async def run() -> list[Incoming]:
         return [item async for item in source]
 
     return asyncio.run(run())

@@ -10,7 +10,7 @@ from itertools import islice
 import pytest
 
 from connectors.simulate_source import METRICS, AppStream, SensorFleet, SimulateSource, interleave
-from connectors.source import SourceItem
+from connectors.source import Incoming
 from schemas import AnyEvent, AppEventEnvelope, SensorEvent, decode, encode
 
 pytestmark = pytest.mark.unit
@@ -77,7 +77,7 @@ def test_interleave_puts_one_app_event_after_each_fleet_tick() -> None:
 
 
 def test_simulate_source_stops_after_count() -> None:
-    async def run() -> list[SourceItem]:
+    async def run() -> list[Incoming]:
         return [i async for i in SimulateSource(SensorFleet(seed=1).events(), count=25)]
 
     items = asyncio.run(run())

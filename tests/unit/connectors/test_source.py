@@ -16,7 +16,7 @@ from connectors.dead_letter import Redact
 from connectors.files_source import FileState, file_item
 from connectors.mqtt_source import MqttSource
 from connectors.producer import Delivered
-from connectors.source import SourceItem, run_source
+from connectors.source import Incoming, run_source
 from streams.agents.dead_letter import redactor
 from streams.settings import CurateSettings
 
@@ -41,12 +41,12 @@ class Producer:
         return Delivered(topic, 0, len(self.sent) - 1)
 
 
-async def _items(*items: SourceItem) -> AsyncIterator[SourceItem]:
+async def _items(*items: Incoming) -> AsyncIterator[Incoming]:
     for item in items:
         yield item
 
 
-def _dead_letters(items: list[SourceItem], redact_text: Redact | None, stage: str) -> list[Sent]:
+def _dead_letters(items: list[Incoming], redact_text: Redact | None, stage: str) -> list[Sent]:
     producer, topics = Producer(), TopicSettings()
     counts = asyncio.run(run_source(_items(*items), producer, topics, stage=stage,  # type: ignore[arg-type]
                                     redact_text=redact_text))
@@ -54,7 +54,7 @@ def _dead_letters(items: list[SourceItem], redact_text: Redact | None, stage: st
     return [s for s in producer.sent if s[0] == topics.dead_letter]
 
 
-def _mqtt_item(payload: bytes) -> SourceItem:
+def _mqtt_item(payload: bytes) -> Incoming:
     source = MqttSource(MqttSettings(), MqttSourceSettings(topic_pattern="sensors/{device_id}/{metric}"),
                         clock=lambda: NOW)
 

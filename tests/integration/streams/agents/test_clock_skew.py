@@ -9,7 +9,6 @@ worker stored before event times were clamped.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,20 +20,13 @@ from schemas.chunk import ChunkRecord, KafkaPosition
 from streams.agents.runtime import curation
 from streams.embed import Embedder
 from streams.harness.worker_process import Worker
-from streams.settings import CurateSettings, Settings
+from streams.settings import CurateSettings
 from streams.transforms.state import state_record
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.worker(own_data=True)]
 
 Y2099 = datetime(2099, 1, 1, tzinfo=UTC)
 PROPS = ["event_id", "value", "event_time", "clock_skew_s", "record_type", "text"]
-
-
-@pytest.fixture(scope="module")
-def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    with Worker.started(settings, tmp_path_factory.mktemp("logs"),
-                        overrides={"HEADWATER_STACK__DATA_DIR": str(tmp_path_factory.mktemp("data"))}) as w:
-        yield w
 
 
 def reading(tenant: str, event_id: str, when: datetime, value: float) -> SensorEvent:

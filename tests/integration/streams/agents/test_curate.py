@@ -6,7 +6,6 @@ import json
 import random
 import signal
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,20 +17,9 @@ from schemas import AnyEvent, AppEvent, AppEventEnvelope, Document, DocumentEven
 from streams.harness.worker_process import Worker, wait_for
 from streams.settings import Settings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.worker(own_data=True, overrides={
+    "HEADWATER_CURATE__TTL_SWEEP_S": "1", "HEADWATER_CURATE__TTL_S_BY_SOURCE": '{"short-lived": 3600}'})]
 T0 = datetime(2026, 2, 1, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    data = tmp_path_factory.mktemp("curation-data")
-    w = Worker.create(settings, uuid.uuid4().hex[:8], tmp_path_factory.mktemp("logs"), overrides={
-        "HEADWATER_STACK__DATA_DIR": str(data), "HEADWATER_CURATE__TTL_SWEEP_S": "1",
-        "HEADWATER_CURATE__TTL_S_BY_SOURCE": '{"short-lived": 3600}'})
-    w.start()
-    yield w
-    w.kill(signal.SIGTERM)
-    w.drop()
 
 
 def objects(client: Any, worker: Worker, tenant: str) -> list[Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,17 +14,10 @@ import pytest
 from connectors.weaviate import query
 from schemas import Document, DocumentEvent, SensorEvent, SensorReading, encode, message_key
 from streams.harness.worker_process import Worker, wait_for
-from streams.settings import Settings
 
 pytestmark = pytest.mark.integration
 
 BINARY = bytes(range(128, 256)) * 12_000  # 1.5 MB, not one character of it UTF-8
-
-
-@pytest.fixture(scope="module")
-def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    with Worker.started(settings, tmp_path_factory.mktemp("logs")) as w:
-        yield w
 
 
 def test_a_binary_value_of_one_and_a_half_mb_is_one_reference_and_the_next_record_is_stored(

@@ -16,7 +16,7 @@ import os
 import random
 import signal
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,19 +32,11 @@ from streams.embed import Embedder
 from streams.harness.oracle import Diff, Tombstone, compare, expected, stored
 from streams.harness.worker_process import Worker
 from streams.retrieve.search import SearchRequest, search
-from streams.settings import Settings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.worker(own_data=True)]
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 PROPS = ["event_id", "text", "doc_id", "chunk_index", "record_type", "kind"]
 SEED = int(os.environ.get("HEADWATER_TEST_SEED") or random.randrange(1 << 32))
-
-
-@pytest.fixture(scope="module")
-def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    with Worker.started(settings, tmp_path_factory.mktemp("logs"),
-                        overrides={"HEADWATER_STACK__DATA_DIR": str(tmp_path_factory.mktemp("data"))}) as w:
-        yield w
 
 
 class Log:
@@ -252,11 +244,8 @@ def test_editing_one_file_replaces_its_fact_however_the_file_is_named(
 # --- a fleet in state mode: readings only move their series' current state ---------------------
 
 @pytest.fixture(scope="module")
-def state_worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    with Worker.started(settings, tmp_path_factory.mktemp("logs"),
-                        overrides={"HEADWATER_STACK__DATA_DIR": str(tmp_path_factory.mktemp("data")),
-                                   "HEADWATER_CURATE__SENSOR_READINGS": "state"}) as w:
-        yield w
+def state_worker(start_worker: Callable[..., Worker]) -> Worker:
+    return start_worker({"HEADWATER_CURATE__SENSOR_READINGS": "state"}, own_data=True)
 
 
 readings_log = st.lists(st.tuples(st.sampled_from(["p1", "p2", "p3"]), st.integers(0, 6), st.booleans()),

@@ -28,17 +28,11 @@ from streams.harness.worker_process import Worker, wait_for
 from streams.retrieve.search import SearchRequest, search
 from streams.settings import Settings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.worker(
+    # A smaller event limit than the default, so that an oversize record fits through the test's producer.
+    overrides={"HEADWATER_KAFKA__MAX_EVENT_BYTES": "1000000"})]
 
 READ_AHEAD = {"HEADWATER_WORKER__DOCUMENT_READ_AHEAD": "4096"}  # the default too; stated where a test relies on it
-
-
-@pytest.fixture(scope="module")
-def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    # A smaller event limit than the default, so that an oversize record fits through the test's producer.
-    with Worker.started(settings, tmp_path_factory.mktemp("logs"),
-                        overrides={"HEADWATER_KAFKA__MAX_EVENT_BYTES": "1000000"}) as w:
-        yield w
 
 
 def _uuids(client: Any, worker: Worker, tenant: str, where: Any = None) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,12 +31,6 @@ HOSTILE = {
     "future-schema": json.dumps({**VALID, "schema_version": 2, "event_id": "v2"}).encode(),
     "missing-fields": json.dumps({"kind": "app", "event_id": "m"}).encode(),
 }
-
-
-@pytest.fixture(scope="module")
-def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    with Worker.started(settings, tmp_path_factory.mktemp("logs")) as w:
-        yield w
 
 
 def test_every_valid_event_is_indexed_and_every_hostile_record_dead_lettered_once(worker: Worker,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import random
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,20 +27,12 @@ from schemas import AnyEvent, AppEvent, AppEventEnvelope, SensorEvent, SensorRea
 from streams.embed import Embedder
 from streams.harness.worker_process import Worker
 from streams.retrieve.search import SearchRequest, search
-from streams.settings import Settings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.worker(own_data=True)]
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 CAUSES = ["the checkout page timed out", "a refund was charged twice", "the invoice PDF was empty",
           "the password reset mail never arrived", "the mobile app crashed at login"]
 SEED = int(os.environ.get("HEADWATER_TEST_SEED") or random.randrange(1 << 32))
-
-
-@pytest.fixture(scope="module")
-def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    with Worker.started(settings, tmp_path_factory.mktemp("logs"),
-                        overrides={"HEADWATER_STACK__DATA_DIR": str(tmp_path_factory.mktemp("data"))}) as w:
-        yield w
 
 
 tickets = st.dictionaries(st.integers(10_000, 99_999), st.sampled_from(CAUSES), min_size=80, max_size=160)

@@ -2,7 +2,7 @@
 
 Tenants A and B are indexed by a real worker; one of A's documents may be read by group hr only.
 The search API (FastAPI app with its lifespan) and the ingest API are driven with real keys from
-a real key store; every refusal must also be one audit line without the key.
+a real key store; every refusal must also be one access-log line without the key.
 """
 
 from __future__ import annotations
@@ -28,18 +28,10 @@ from streams.auth import KeyStore, RateLimiter
 from streams.harness.worker_process import Worker
 from streams.retrieve.api import create_api
 from streams.retrieve.guard import SearchGuard
-from streams.settings import Settings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.worker(own_data=True)]
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 SECRET_DOC = "salaries"
-
-
-@pytest.fixture(scope="module")
-def worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    with Worker.started(settings, tmp_path_factory.mktemp("logs"),
-                        overrides={"HEADWATER_STACK__DATA_DIR": str(tmp_path_factory.mktemp("data"))}) as w:
-        yield w
 
 
 def _doc(tenant: str, doc_id: str, text: str, readers: list[str] | None = None) -> DocumentEvent:
@@ -83,7 +75,7 @@ def _search(http: TestClient, key: str | None, **body: Any) -> httpx.Response:
                      headers=headers)
 
 
-def _audits(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+def _access_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
     return [json.loads(r.getMessage()) for r in caplog.records if r.name == AUDIT_LOGGER]
 
 
@@ -98,8 +90,8 @@ def test_the_key_decides_the_tenant_and_foreign_tenants_are_403(http: TestClient
     for body in ({"tenant": world["a"]}, {"tenant": world["a"], "query": "anything"}):
         r = _search(http, world["keys"]["b"], **body)
         assert r.status_code == 403 and "may not read tenant" in r.text and "citation" not in r.text
-    audits = _audits(caplog)
-    assert [(x["who"], x["tenant"], x["status"]) for x in audits] == [("reader-b", world["a"], 403)] * 2
+    lines = _access_lines(caplog)
+    assert [(x["who"], x["tenant"], x["status"]) for x in lines] == [("reader-b", world["a"], 403)] * 2
     _no_secrets(caplog, world)
 
 
@@ -112,7 +104,7 @@ def test_no_key_or_a_revoked_key_is_401_without_a_restart(http: TestClient, worl
     start = time.monotonic()
     r = _search(http, key)
     assert r.status_code == 401 and time.monotonic() - start < 1.0
-    assert [(x["who"], x["status"]) for x in _audits(caplog)] == [("anonymous", 401)] * 2
+    assert [(x["who"], x["status"]) for x in _access_lines(caplog)] == [("anonymous", 401)] * 2
     _no_secrets(caplog, world)
 
 
@@ -122,7 +114,7 @@ def test_past_the_burst_a_key_gets_429_with_retry_after(http: TestClient, world:
     assert codes == [403] * 30  # refused for the tenant, but each request still counts
     r = _search(http, world["keys"]["flood"])
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
-    assert _audits(caplog)[-1]["status"] == 429
+    assert _access_lines(caplog)[-1]["status"] == 429
     assert _search(http, world["keys"]["a"]).status_code == 200  # other keys have buckets of their own
 
 
@@ -152,7 +144,7 @@ def test_ingest_into_or_deleting_from_another_tenant_is_403_and_produces_nothing
         producer.close()
     assert codes == [403, 403, 401]
     assert kafka_admin.count(s.kafka, s.topics.document) == before
-    assert [(x["who"], x["action"], x["tenant"]) for x in _audits(caplog)] == [
+    assert [(x["who"], x["action"], x["tenant"]) for x in _access_lines(caplog)] == [
         ("ingest-a", "ingest", world["b"]), ("ingest-a", "delete", world["b"]), ("anonymous", "ingest", None)]
     _no_secrets(caplog, world)
 

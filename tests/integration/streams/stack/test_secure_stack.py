@@ -37,7 +37,7 @@ from streams.embed import Embedder
 from streams.harness.worker_process import Worker, wait_for
 from streams.retrieve.search import SearchRequest, search
 from streams.settings import Settings, credentials_path
-from tests.integration.streams.stack.test_stack import ALT_PORTS
+from tests.integration.streams.stack.stack_kit import ALT_PORTS
 
 pytestmark = pytest.mark.integration
 

@@ -15,6 +15,7 @@ from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from streams.settings import Settings
+from tests.integration.streams.stack.stack_kit import ALT_PORTS
 
 pytestmark = pytest.mark.integration
 
@@ -69,16 +70,6 @@ def test_weaviate_near_vector(weaviate_client, unique: str) -> None:  # type: ig
         assert [h.properties["label"] for h in hits] == ["y", "x"]
     finally:
         weaviate_client.collections.delete(name)
-
-
-ALT_PORTS = {
-    "HEADWATER_STACK__KAFKA_PORT": "19092", "HEADWATER_STACK__KAFKA_CONTROLLER_PORT": "19093",
-    "HEADWATER_KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:19092",
-    "HEADWATER_WEAVIATE__HTTP_PORT": "18080", "HEADWATER_WEAVIATE__GRPC_PORT": "15051",
-    "HEADWATER_STACK__WEAVIATE_GOSSIP_PORT": "17946", "HEADWATER_STACK__WEAVIATE_DATA_PORT": "17947",
-    "HEADWATER_STACK__WEAVIATE_RAFT_PORT": "18300", "HEADWATER_STACK__WEAVIATE_RAFT_RPC_PORT": "18301",
-    "HEADWATER_MQTT__PORT": "11883",
-}
 
 
 def _cli(args: list[str], data_dir: Path, **extra: str) -> subprocess.CompletedProcess[str]:

@@ -1,7 +1,7 @@
 """Pure access checks: which tenant a search runs on, which events a key may write. No I/O.
 
 Each check answers with the tenant to use, or raises :class:`Denied` carrying the HTTP status
-and the reason (the same text goes to the caller and to the audit log).
+and the reason (the same text goes to the caller and to the access log).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ Semantics, the same at every door (``POST /v1/search`` through :mod:`streams.ret
 from __future__ import annotations
 
 from schemas.access import EVERYONE, Principal, reader_tags
-from streams.auth.access import resolve_search_tenant
+from streams.auth.checks import resolve_search_tenant
 
 __all__ = ["TENANT_WIDE", "search_scope"]
 

@@ -6,7 +6,7 @@ import pytest
 
 from schemas.access import Principal
 from streams.auth import Denied
-from streams.retrieve.access import search_scope
+from streams.retrieve.scope import search_scope
 
 pytestmark = pytest.mark.unit
 
