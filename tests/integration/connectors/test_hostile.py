@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,23 +20,10 @@ from connectors.source import Incoming, run_source
 from schemas import SensorEvent, validate_obj
 from streams.agents.dead_letter import redactor
 from streams.settings import Settings
-from tests.integration.connectors.mqtt_kit import Running, mqtt_settings, pub, wait_for
+from tests.integration.connectors.mqtt_kit import Running, pub, wait_for
 from tests.integration.kafka_kit import count, read
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def s(settings: Settings, unique: str) -> Iterator[Settings]:
-    with mqtt_settings(settings, unique) as fresh:
-        yield fresh
-
-
-@pytest.fixture
-def producer(s: Settings) -> Iterator[Producer]:
-    p = Producer(s.kafka, client_id="test-mqtt")
-    yield p
-    p.close()
 
 
 # (payload, what its dead letter's reason says)

@@ -5,7 +5,6 @@ broker restarts are survived."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,23 +15,10 @@ from streams.agents.dead_letter import redactor
 from streams.settings import Settings
 from streams.stack.mosquitto import Mosquitto
 from streams.stack.process import port_open
-from tests.integration.connectors.mqtt_kit import Running, mqtt_settings, pub, wait_for
+from tests.integration.connectors.mqtt_kit import Running, pub, wait_for
 from tests.integration.kafka_kit import read
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def s(settings: Settings, unique: str) -> Iterator[Settings]:
-    with mqtt_settings(settings, unique) as fresh:
-        yield fresh
-
-
-@pytest.fixture
-def producer(s: Settings) -> Iterator[Producer]:
-    p = Producer(s.kafka, client_id="test-mqtt")
-    yield p
-    p.close()
 
 
 def test_readings_and_dead_letters(s: Settings, unique: str, producer: Producer) -> None:
